@@ -1,0 +1,104 @@
+import { type ColumnType, Kysely, PostgresDialect, type Selectable } from 'kysely';
+import pg from 'pg';
+
+// bigint columns hold stream sequences and byte counts, far below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+type Json = ColumnType<unknown, string, string>;
+type Time = ColumnType<Date, string, string>;
+
+export interface JobsTable {
+  job_id: string;
+  status: string;
+  operations: Json;
+  pipeline: Json | null;
+  original_name: string;
+  source_key: string;
+  source_format: string;
+  source_bytes: number;
+  source_width: number;
+  source_height: number;
+  webhook_url: string | null;
+  webhook_status: string | null;
+  metadata: Json;
+  error_message: string | null;
+  failed_step: string | null;
+  request_id: string;
+  created_at: Time;
+  updated_at: Time;
+  completed_at: Time | null;
+  expires_at: Time;
+  expired: boolean;
+  last_seq: number;
+}
+
+export interface StepsTable {
+  job_id: string;
+  step_id: string;
+  position: number;
+  op: string;
+  params: Json;
+  inputs: Json;
+  result: string | null;
+  status: string;
+  attempts: number;
+  error: string | null;
+  dispatched_at: Time | null;
+  started_at: Time | null;
+  finished_at: Time | null;
+  duration_ms: number | null;
+}
+
+export interface ArtifactsTable {
+  job_id: string;
+  step_id: string;
+  result: string | null;
+  key: string;
+  format: string;
+  content_type: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  filename: string;
+}
+
+export interface JobEventsTable {
+  seq: number;
+  job_id: string;
+  event_id: string;
+  type: string;
+  time: Time;
+  data: Json;
+}
+
+export interface CheckpointsTable {
+  name: string;
+  seq: number;
+}
+
+export interface Database {
+  jobs: JobsTable;
+  steps: StepsTable;
+  artifacts: ArtifactsTable;
+  job_events: JobEventsTable;
+  projection_checkpoints: CheckpointsTable;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type StepRow = Selectable<StepsTable>;
+export type ArtifactRow = Selectable<ArtifactsTable>;
+
+/** The read-model tables, in an order that makes snapshots comparable. */
+export const READ_MODEL_TABLES = [
+  'jobs',
+  'steps',
+  'artifacts',
+  'job_events',
+  'projection_checkpoints',
+] as const;
+
+export function createDb(connectionString: string, max = 10): Kysely<Database> {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max }) }),
+  });
+}

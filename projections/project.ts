@@ -1,0 +1,231 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { JobEvent } from '../shared/events/events.ts';
+import type { Database } from './database.ts';
+
+export const CHECKPOINT = 'read_models';
+/** Advisory lock key: a rebuild holds it exclusively, live projection takes it shared per transaction. */
+export const REBUILD_LOCK = 7_271_001;
+
+export type Envelope = Readonly<{ seq: number; event: JobEvent | null }>;
+
+/**
+ * Applies events in one transaction together with the checkpoint that covers them.
+ * Sequences at or below the checkpoint are skipped, so redelivery and replays are no-ops.
+ * A `null` event (malformed on the bus) only advances the checkpoint.
+ */
+export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[]): Promise<number> {
+  if (batch.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`.execute(trx);
+    const checkpoint = await trx
+      .selectFrom('projection_checkpoints')
+      .select('seq')
+      .where('name', '=', CHECKPOINT)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    let applied = 0;
+    let last = checkpoint.seq;
+    for (const { seq, event } of batch) {
+      if (seq <= last) continue;
+      if (event !== null) await applyEvent(trx, seq, event);
+      last = seq;
+      applied++;
+    }
+    if (last !== checkpoint.seq) {
+      await trx
+        .updateTable('projection_checkpoints')
+        .set({ seq: last })
+        .where('name', '=', CHECKPOINT)
+        .execute();
+    }
+    return applied;
+  });
+}
+
+const ACTIVE = ['PENDING', 'PROCESSING'];
+const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
+
+async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
+  const { jobId, time, eventId } = event.metadata;
+  await trx
+    .insertInto('job_events')
+    .values({
+      seq,
+      job_id: jobId,
+      event_id: eventId,
+      type: event.type,
+      time,
+      data: JSON.stringify(event.data),
+    })
+    .onConflict((oc) => oc.column('seq').doNothing())
+    .execute();
+  const touch = { updated_at: time, last_seq: seq };
+  const jobs = trx.updateTable('jobs').where('job_id', '=', jobId);
+  const step = (stepId: string) =>
+    trx.updateTable('steps').where('job_id', '=', jobId).where('step_id', '=', stepId);
+
+  switch (event.type) {
+    case 'JobSubmitted': {
+      const { source, operations, pipeline, webhookUrl, requestId, expiresAt } = event.data;
+      await trx
+        .insertInto('jobs')
+        .values({
+          job_id: jobId,
+          status: 'PENDING',
+          operations: JSON.stringify(operations),
+          pipeline: pipeline === null ? null : JSON.stringify(pipeline),
+          original_name: source.originalName,
+          source_key: source.key,
+          source_format: source.format,
+          source_bytes: source.bytes,
+          source_width: source.width,
+          source_height: source.height,
+          webhook_url: webhookUrl,
+          webhook_status: webhookUrl === null ? null : 'pending',
+          metadata: '{}',
+          error_message: null,
+          failed_step: null,
+          request_id: requestId,
+          created_at: time,
+          updated_at: time,
+          completed_at: null,
+          expires_at: expiresAt,
+          expired: false,
+          last_seq: seq,
+        })
+        .onConflict((oc) => oc.column('job_id').doNothing())
+        .execute();
+      return;
+    }
+    case 'JobPlanned':
+      await trx
+        .insertInto('steps')
+        .values(
+          event.data.steps.map((spec, position) => ({
+            job_id: jobId,
+            step_id: spec.id,
+            position,
+            op: spec.op,
+            params: JSON.stringify(spec.params),
+            inputs: JSON.stringify(spec.inputs),
+            result: spec.result,
+            status: 'pending',
+            attempts: 0,
+            error: null,
+            dispatched_at: null,
+            started_at: null,
+            finished_at: null,
+            duration_ms: null,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['job_id', 'step_id']).doNothing())
+        .execute();
+      await jobs.set(touch).execute();
+      return;
+    case 'StepDispatched':
+      await step(event.data.stepId)
+        .set({ status: 'dispatched', dispatched_at: time })
+        .where('status', '=', 'pending')
+        .execute();
+      return;
+    case 'StepStarted':
+      await step(event.data.stepId)
+        .set((eb) => ({
+          status: 'running',
+          started_at: sql<string>`coalesce(started_at, ${time}::timestamptz)`,
+          attempts: eb.fn('greatest', ['attempts', eb.val(event.data.attempt)]),
+        }))
+        .where('status', 'in', UNFINISHED_STEP)
+        .execute();
+      await jobs
+        .set({ ...touch, status: 'PROCESSING' })
+        .where('status', '=', 'PENDING')
+        .execute();
+      return;
+    case 'StepRetrying':
+      await step(event.data.stepId)
+        .set((eb) => ({
+          error: event.data.error,
+          attempts: eb.fn('greatest', ['attempts', eb.val(event.data.attempt)]),
+        }))
+        .where('status', 'in', UNFINISHED_STEP)
+        .execute();
+      return;
+    case 'StepSucceeded': {
+      const { stepId, output, metadata, durationMs } = event.data;
+      const updated = await step(stepId)
+        .set({ status: 'succeeded', finished_at: time, duration_ms: Math.round(durationMs), error: null })
+        .where('status', 'in', UNFINISHED_STEP)
+        .returning('result')
+        .executeTakeFirst();
+      if (updated === undefined) return;
+      if (output !== null) {
+        await trx
+          .insertInto('artifacts')
+          .values({
+            job_id: jobId,
+            step_id: stepId,
+            result: updated.result,
+            key: output.key,
+            format: output.format,
+            content_type: output.contentType,
+            bytes: output.bytes,
+            width: output.width,
+            height: output.height,
+            filename: output.filename,
+          })
+          .onConflict((oc) => oc.columns(['job_id', 'step_id']).doNothing())
+          .execute();
+      }
+      if (metadata !== null) await jobs.set({ ...touch, metadata: JSON.stringify(metadata) }).execute();
+      return;
+    }
+    case 'StepFailed':
+      await step(event.data.stepId)
+        .set({ status: 'failed', finished_at: time, error: event.data.error })
+        .where('status', 'in', UNFINISHED_STEP)
+        .execute();
+      return;
+    case 'JobCompleted':
+      await jobs
+        .set({ ...touch, status: 'COMPLETED', completed_at: time })
+        .where('status', 'in', ACTIVE)
+        .execute();
+      return;
+    case 'JobFailed':
+      await jobs
+        .set({
+          ...touch,
+          status: 'FAILED',
+          completed_at: time,
+          error_message: event.data.error,
+          failed_step: event.data.failedStep,
+        })
+        .where('status', 'in', ACTIVE)
+        .execute();
+      return;
+    case 'JobExpired':
+      await jobs.set({ ...touch, expired: true }).execute();
+      return;
+    case 'WebhookAttempted':
+      await jobs
+        .set({ ...touch, webhook_status: 'retrying' })
+        .where('webhook_status', 'in', ['pending', 'retrying'])
+        .execute();
+      return;
+    case 'WebhookDelivered':
+      await jobs.set({ ...touch, webhook_status: 'delivered' }).execute();
+      return;
+    case 'WebhookFailed':
+      await jobs
+        .set({ ...touch, webhook_status: 'failed' })
+        .where('webhook_status', '!=', 'delivered')
+        .execute();
+      await jobs.set({ status: 'COMPLETED_WEBHOOK_FAILED' }).where('status', '=', 'COMPLETED').execute();
+      return;
+    default: {
+      const never: never = event;
+      throw new Error(`unhandled event ${JSON.stringify(never)}`);
+    }
+  }
+}

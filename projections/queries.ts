@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { ArtifactRow, Database, JobRow, StepRow } from './database.ts';
+
+export type JobView = Readonly<{ job: JobRow; steps: StepRow[]; artifacts: ArtifactRow[] }>;
+
+export async function findJob(db: Kysely<Database>, jobId: string): Promise<JobView | null> {
+  const job = await db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  if (job === undefined) return null;
+  const [steps, artifacts] = await Promise.all([
+    db.selectFrom('steps').selectAll().where('job_id', '=', jobId).orderBy('position').execute(),
+    db.selectFrom('artifacts').selectAll().where('job_id', '=', jobId).orderBy('step_id').execute(),
+  ]);
+  return { job, steps, artifacts };
+}

@@ -1,0 +1,34 @@
+import concurrently from 'concurrently';
+
+type Command = { name: string; command: string };
+
+// `npm start`: every service as its own process, logs prefixed by name, Ctrl-C stops them all.
+// Without S3_ENDPOINT an embedded S3 (s3rver, data under .data/s3) is started first on port 9000.
+const env = { LOG_PRETTY: 'true', ...process.env };
+const embeddedS3 = !process.env.S3_ENDPOINT;
+const tsx = (file: string, extra = '') => `node ${extra} --import tsx ${file}`;
+
+const services: Command[] = [
+  { name: 'projections', command: tsx('projections/main.ts') },
+  { name: 'planner', command: tsx('services/planner/main.ts') },
+  { name: 'converter', command: tsx('services/converter/main.ts') },
+  { name: 'intake', command: tsx('services/intake/main.ts') },
+];
+const commands: Command[] = embeddedS3
+  ? [
+      { name: 's3', command: tsx('services/s3local/main.ts', '--openssl-legacy-provider') },
+      ...services.map((service) => ({
+        ...service,
+        command: `node --import tsx scripts/wait-port.ts 127.0.0.1 9000 && exec ${service.command}`,
+      })),
+    ]
+  : services;
+
+const { result } = concurrently(
+  commands.map((command) => ({ ...command, env })),
+  { prefix: 'name', killOthersOn: ['failure'], restartTries: 3, restartDelay: 2000 },
+);
+result.then(
+  () => process.exit(0),
+  () => process.exit(1),
+);

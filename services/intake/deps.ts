@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../projections/database.ts';
+import type { Bus } from '../../shared/bus/connect.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Storage } from '../../shared/storage/storage.ts';
+import type { IntakeConfig } from './config.ts';
+
+/** Everything the HTTP layer needs, passed in so route tests can build an app without a port. */
+export type IntakeDeps = Readonly<{
+  config: IntakeConfig;
+  bus: Bus;
+  storage: Storage;
+  db: Kysely<Database>;
+  log: Logger;
+  now: () => Date;
+  newId: () => string;
+}>;

@@ -1,0 +1,17 @@
+import { fileTypeFromBuffer } from 'file-type';
+import type { ImageFormat } from '../../shared/events/operations.ts';
+
+const BY_MIME: Readonly<Record<string, ImageFormat>> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+};
+
+/** The image format decided by the bytes themselves, or a description of what was found instead. */
+export async function sniffImage(bytes: Uint8Array): Promise<{ format: ImageFormat } | { found: string }> {
+  const type = await fileTypeFromBuffer(bytes);
+  if (type === undefined) return { found: 'unknown' };
+  const format = BY_MIME[type.mime];
+  return format === undefined ? { found: type.mime } : { format };
+}

@@ -1,0 +1,104 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '../log.ts';
+
+/** What to do with a message once handled. */
+export type Disposition =
+  | Readonly<{ kind: 'ack' }>
+  | Readonly<{ kind: 'nak'; delayMs: number }>
+  | Readonly<{ kind: 'term'; reason: string }>;
+
+export const ACK: Disposition = Object.freeze({ kind: 'ack' });
+
+export type ConsumeLoopOptions = Readonly<{
+  js: JetStreamClient;
+  stream: string;
+  durable: string;
+  concurrency: number;
+  /** Calls `working()` this often while a handler runs, so long steps are not redelivered. */
+  heartbeatMs: number | null;
+  handle: (msg: JsMsg) => Promise<Disposition>;
+  log: Logger;
+  signal: AbortSignal;
+}>;
+
+/** Exponential back-off for a handler that threw: 1 s, 2 s, 4 s … capped at 60 s. */
+export function backoffMs(deliveryCount: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/**
+ * Pulls from a durable consumer with bounded concurrency until `signal` aborts, then stops pulling,
+ * lets in-flight handlers finish and returns. A failure of the subscription itself (server restart,
+ * consumer deleted and re-provisioned) re-consumes after a pause instead of ending the process.
+ */
+export async function consumeLoop(options: ConsumeLoopOptions): Promise<void> {
+  const { js, stream, durable, concurrency, signal, log } = options;
+  const inFlight = new Set<Promise<void>>();
+  while (!signal.aborted) {
+    try {
+      const consumer = await js.consumers.get(stream, durable);
+      const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
+      const stop = () => void messages.close();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const msg of messages) {
+          const task = handleOne(options, msg).finally(() => inFlight.delete(task));
+          inFlight.add(task);
+          while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      log.warn({ err: error, stream, durable }, 'consumer failed; re-consuming shortly');
+      await sleep(1000, signal);
+    }
+  }
+  await Promise.allSettled(inFlight);
+}
+
+async function handleOne(options: ConsumeLoopOptions, msg: JsMsg): Promise<void> {
+  const { heartbeatMs, log } = options;
+  const timer = heartbeatMs === null ? null : setInterval(() => msg.working(), heartbeatMs);
+  let disposition: Disposition;
+  try {
+    disposition = await options.handle(msg);
+  } catch (error) {
+    const delayMs = backoffMs(msg.info.deliveryCount);
+    log.warn({ err: error, subject: msg.subject, seq: msg.seq, delayMs }, 'handler failed; will retry');
+    disposition = { kind: 'nak', delayMs };
+  } finally {
+    if (timer !== null) clearInterval(timer);
+  }
+  switch (disposition.kind) {
+    case 'ack':
+      await msg.ackAck().catch((error: unknown) => log.warn({ err: error }, 'ack was not confirmed'));
+      return;
+    case 'nak':
+      msg.nak(disposition.delayMs);
+      return;
+    case 'term':
+      log.error({ subject: msg.subject, seq: msg.seq, reason: disposition.reason }, 'message terminated');
+      msg.term(); // no reason string: NATS 2.9 does not parse one
+      return;
+    default: {
+      const never: never = disposition;
+      throw new Error(`unknown disposition ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,107 @@
+import {
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { EVENT_VERSION, type EventMetadata, JobEvent, type NewEvent, parseEvent } from '../events/events.ts';
+import type { BusNames } from './names.ts';
+
+export type StoredEvent = Readonly<{ seq: number; event: JobEvent }>;
+export type JobHistory = Readonly<{ events: readonly StoredEvent[]; lastSeq: number }>;
+
+export type AppendContext = Readonly<{
+  jobId: string;
+  correlationId: string;
+  causationId: string | null;
+  time: string;
+  /**
+   * Optimistic concurrency: the stream sequence of the job's last event the caller decided on
+   * (0 when the job has none). The append fails with `ConcurrencyError` if another writer got there first.
+   */
+  expectedLastSeq?: number;
+}>;
+
+export class ConcurrencyError extends Error {
+  readonly code = 'CONCURRENT_APPEND';
+}
+
+/** A deterministic event id, so a retried append is dropped by JetStream's de-duplication window. */
+export function eventIdFor(jobId: string, event: NewEvent, discriminator = ''): string {
+  const data = event.data as { stepId?: unknown; deliveryId?: unknown };
+  const step = typeof data.stepId === 'string' ? data.stepId : '';
+  const delivery = typeof data.deliveryId === 'string' ? data.deliveryId : '';
+  return [jobId, event.type, step, delivery, discriminator].filter((part) => part !== '').join(':');
+}
+
+export class EventLog {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly names: BusNames,
+  ) {}
+
+  /** Validates and appends events in order; returns the stream sequence of the last one. */
+  async append(
+    context: AppendContext,
+    events: readonly NewEvent[],
+    idFor: (event: NewEvent) => string = (event) => eventIdFor(context.jobId, event),
+  ): Promise<number> {
+    let expected = context.expectedLastSeq;
+    let last = 0;
+    for (const newEvent of events) {
+      const metadata: EventMetadata = {
+        eventId: idFor(newEvent),
+        jobId: context.jobId,
+        time: context.time,
+        version: EVENT_VERSION,
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+      };
+      const event = JobEvent.parse({ ...newEvent, metadata });
+      try {
+        const ack = await this.js.publish(this.names.jobSubject(context.jobId), JSON.stringify(event), {
+          msgID: metadata.eventId,
+          ...(expected === undefined ? {} : { expect: { lastSubjectSequence: expected } }),
+        });
+        last = ack.seq;
+        // A duplicate publish returns the original sequence, which may not be the subject's last.
+        expected = expected === undefined || ack.duplicate ? undefined : ack.seq;
+      } catch (error) {
+        if (error instanceof JetStreamApiError && (error.code === 10071 || error.code === 10164)) {
+          throw new ConcurrencyError(`job ${context.jobId} changed while deciding: ${error.message}`);
+        }
+        throw error;
+      }
+    }
+    return last;
+  }
+
+  /** Every event of one job, in order, read from its own subject. */
+  async history(jobId: string): Promise<JobHistory> {
+    const subject = this.names.jobSubject(jobId);
+    const lastMsg = await this.jsm.streams
+      .getMessage(this.names.eventsStream, { last_by_subj: subject })
+      .catch(() => null);
+    if (lastMsg === null) return { events: [], lastSeq: 0 };
+    const consumer = await this.js.consumers.get(this.names.eventsStream, {
+      filter_subjects: subject,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const events: StoredEvent[] = [];
+    const messages = await consumer.consume({ max_messages: 256 });
+    try {
+      for await (const msg of messages) {
+        try {
+          events.push({ seq: msg.seq, event: parseEvent(msg.data) });
+        } catch {
+          // A malformed event on a job subject is skipped here; the consumers that read it report it.
+        }
+        if (msg.seq >= lastMsg.seq) break;
+      }
+    } finally {
+      await messages.close();
+    }
+    return { events, lastSeq: lastMsg.seq };
+  }
+}

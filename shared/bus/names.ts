@@ -1,0 +1,43 @@
+import type { Queue } from '../events/operations.ts';
+
+/** Every stream, subject and durable name, derived from one namespace so test runs never collide. */
+export type BusNames = Readonly<{
+  eventsStream: string;
+  eventsWildcard: string;
+  workStream: string;
+  advisoryStream: string;
+  advisorySubject: string;
+  jobSubject: (jobId: string) => string;
+  workSubject: (queue: Queue) => string;
+  durable: Readonly<{
+    planner: string;
+    dispatcher: string;
+    projections: string;
+    notifier: string;
+    converter: string;
+    denoiser: string;
+    advisories: string;
+  }>;
+}>;
+
+export function busNames(namespace: string): BusNames {
+  const workStream = `${namespace}_work`;
+  return Object.freeze({
+    eventsStream: `${namespace}_events`,
+    eventsWildcard: `${namespace}.events.*`,
+    workStream,
+    advisoryStream: `${namespace}_advisories`,
+    advisorySubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${workStream}.*`,
+    jobSubject: (jobId: string) => `${namespace}.events.${jobId}`,
+    workSubject: (queue: Queue) => `${namespace}.work.${queue}`,
+    durable: Object.freeze({
+      planner: 'planner',
+      dispatcher: 'dispatcher',
+      projections: 'projections',
+      notifier: 'notifier',
+      converter: 'converter',
+      denoiser: 'denoiser',
+      advisories: 'planner-advisories',
+    }),
+  });
+}

@@ -1,0 +1,105 @@
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { BusNames } from './names.ts';
+
+export type TopologyOptions = Readonly<{ ackWaitMs: number; maxDeliver: number; workQueueLimit: number }>;
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * Creates or repairs the streams and durable consumers. Idempotent: every service calls it at start,
+ * so whichever starts first leaves the topology complete and a drifted setting is put back.
+ */
+export async function ensureTopology(jsm: JetStreamManager, names: BusNames, options: TopologyOptions) {
+  await ensureStream(jsm, {
+    name: names.eventsStream,
+    subjects: [names.eventsWildcard],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    duplicate_window: nanos(120_000),
+    max_msg_size: 1024 * 1024,
+    num_replicas: 1,
+  });
+  await ensureStream(jsm, {
+    name: names.workStream,
+    subjects: [names.workSubject('io'), names.workSubject('ml')],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    discard: DiscardPolicy.New,
+    max_msgs: options.workQueueLimit,
+    duplicate_window: nanos(120_000),
+    max_msg_size: 1024 * 1024,
+    num_replicas: 1,
+  });
+  await ensureStream(jsm, {
+    name: names.advisoryStream,
+    subjects: [names.advisorySubject],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(7 * 24 * 3_600_000),
+    num_replicas: 1,
+  });
+
+  // Event consumers retry until they succeed: an event is never given up on. Projections apply events
+  // strictly in stream order (one unacknowledged message at a time) because their checkpoint is a sequence.
+  const eventConsumer = (durable: string, maxAckPending = 1000): Partial<ConsumerConfig> => ({
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    max_ack_pending: maxAckPending,
+  });
+  await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.planner));
+  await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.dispatcher));
+  await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.projections, 1));
+  await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.notifier));
+  await ensureConsumer(jsm, names.advisoryStream, eventConsumer(names.durable.advisories));
+
+  const workConsumer = (durable: string, subject: string): Partial<ConsumerConfig> => ({
+    durable_name: durable,
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: options.maxDeliver,
+    max_ack_pending: 256,
+  });
+  await ensureConsumer(jsm, names.workStream, workConsumer(names.durable.converter, names.workSubject('io')));
+  await ensureConsumer(jsm, names.workStream, workConsumer(names.durable.denoiser, names.workSubject('ml')));
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+  const existing = await jsm.streams.info(config.name).catch(() => null);
+  if (existing === null) {
+    await jsm.streams.add(config);
+    return;
+  }
+  const drifted = Object.entries(config).some(
+    ([key, value]) => JSON.stringify(existing.config[key as keyof StreamConfig]) !== JSON.stringify(value),
+  );
+  if (drifted) await jsm.streams.update(config.name, config);
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>) {
+  const durable = config.durable_name ?? '';
+  const existing = await jsm.consumers.info(stream, durable).catch(() => null);
+  if (existing === null) {
+    await jsm.consumers.add(stream, config);
+    return;
+  }
+  const { durable_name: _name, deliver_policy: _policy, ...mutable } = config;
+  const drifted = Object.entries(mutable).some(
+    ([key, value]) => JSON.stringify(existing.config[key as keyof ConsumerConfig]) !== JSON.stringify(value),
+  );
+  if (drifted) await jsm.consumers.update(stream, durable, mutable);
+}

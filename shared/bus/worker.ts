@@ -1,0 +1,104 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { ExifSummary, RunStep, StepOutput } from '../events/events.ts';
+import { InvalidMessageError, parseRunStep, salvageJobRef } from '../events/events.ts';
+import type { Logger } from '../log.ts';
+import type { Bus } from './connect.ts';
+import { ACK, backoffMs, type Disposition } from './consume.ts';
+
+/** A failure that would happen again on every attempt (corrupt image, unsupported input): never retried. */
+export class DeterministicStepError extends Error {
+  readonly code = 'STEP_DETERMINISTIC_FAILURE';
+}
+
+export type StepResult = Readonly<{ output: StepOutput | null; metadata: ExifSummary | null }>;
+
+export type StepContext = Readonly<{ attempt: number; heartbeat: () => void; signal: AbortSignal }>;
+
+export type WorkerDeps = Readonly<{
+  bus: Bus;
+  log: Logger;
+  now: () => Date;
+  worker: string;
+  maxDeliver: number;
+  execute: (command: RunStep, context: StepContext) => Promise<StepResult>;
+}>;
+
+/**
+ * The shape every step worker shares: validate the command, record the start, run, record the outcome.
+ * Deterministic failures become `StepFailed` at once; anything else is recorded as `StepRetrying`
+ * and redelivered with back-off until max deliveries, when the planner turns the advisory into a failure.
+ */
+export function stepWorker(deps: WorkerDeps) {
+  const { bus, log, now } = deps;
+  return async (msg: JsMsg): Promise<Disposition> => {
+    let command: RunStep;
+    try {
+      command = parseRunStep(msg.data);
+    } catch (error) {
+      if (!(error instanceof InvalidMessageError)) throw error;
+      return reject(deps, msg, error.message);
+    }
+    const attempt = msg.info.deliveryCount;
+    const context = {
+      jobId: command.jobId,
+      correlationId: command.correlationId,
+      causationId: command.dispatchEventId,
+    };
+    const stamp = () => ({ ...context, time: now().toISOString() });
+    await bus.log.append(
+      stamp(),
+      [{ type: 'StepStarted', data: { stepId: command.stepId, attempt, worker: deps.worker } }],
+      (event) => `${command.jobId}:${event.type}:${command.stepId}:${attempt}`,
+    );
+    const started = performance.now();
+    try {
+      const result = await deps.execute(command, {
+        attempt,
+        heartbeat: () => msg.working(),
+        signal: AbortSignal.timeout(24 * 3_600_000),
+      });
+      const durationMs = Math.round(performance.now() - started);
+      await bus.log.append(stamp(), [
+        { type: 'StepSucceeded', data: { stepId: command.stepId, ...result, durationMs } },
+      ]);
+      return ACK;
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      if (error instanceof DeterministicStepError) {
+        await bus.log.append(stamp(), [
+          { type: 'StepFailed', data: { stepId: command.stepId, error: message, attempts: attempt } },
+        ]);
+        return ACK;
+      }
+      const retryInMs = backoffMs(attempt);
+      log.warn(
+        { err: error, jobId: command.jobId, stepId: command.stepId, attempt },
+        'step failed; will retry',
+      );
+      await bus.log.append(
+        stamp(),
+        [{ type: 'StepRetrying', data: { stepId: command.stepId, attempt, error: message, retryInMs } }],
+        (event) => `${command.jobId}:${event.type}:${command.stepId}:${attempt}`,
+      );
+      return { kind: 'nak', delayMs: retryInMs };
+    }
+  };
+}
+
+/** A command that cannot be read is terminated; its job (if it can be told) gets a failure with the reason. */
+async function reject(deps: WorkerDeps, msg: JsMsg, reason: string): Promise<Disposition> {
+  const ref = salvageJobRef(msg.data);
+  deps.log.error({ seq: msg.seq, subject: msg.subject, reason, jobId: ref?.jobId }, 'malformed work message');
+  if (ref !== null && ref.stepId !== null) {
+    await deps.bus.log.append(
+      { jobId: ref.jobId, correlationId: ref.jobId, causationId: null, time: deps.now().toISOString() },
+      [
+        {
+          type: 'StepFailed',
+          data: { stepId: ref.stepId, error: `malformed work message: ${reason}`, attempts: 1 },
+        },
+      ],
+    );
+  }
+  return { kind: 'term', reason };
+}

@@ -1,0 +1,205 @@
+import type { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  type LifecycleRule,
+  ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Config } from '../config/infra.ts';
+import type { Logger } from '../log.ts';
+
+/** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
+export const keys = {
+  raw: (jobId: string, ext: string) => `raw/${jobId}/source.${ext}`,
+  output: (jobId: string, stepId: string, ext: string) => `outputs/${jobId}/${stepId}.${ext}`,
+  bundle: (jobId: string, stepId: string) => `bundles/${jobId}/${stepId}.zip`,
+  jobPrefixes: (jobId: string) => [`raw/${jobId}/`, `outputs/${jobId}/`, `bundles/${jobId}/`],
+} as const;
+
+export const LIFECYCLE_PREFIXES = ['raw/', 'outputs/', 'bundles/'] as const;
+
+export function lifecycleRules(retentionDays: number): LifecycleRule[] {
+  return [
+    ...LIFECYCLE_PREFIXES.map(
+      (prefix): LifecycleRule => ({
+        ID: `pixtools-expire-${prefix.slice(0, -1)}`,
+        Status: 'Enabled',
+        Filter: { Prefix: prefix },
+        Expiration: { Days: retentionDays },
+      }),
+    ),
+    {
+      ID: 'pixtools-abort-incomplete-multipart',
+      Status: 'Enabled',
+      Filter: { Prefix: '' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    },
+  ];
+}
+
+export type LifecycleOutcome = 'created' | 'repaired' | 'unchanged' | 'unsupported';
+
+export class Storage {
+  readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly signer: S3Client;
+
+  constructor(private readonly config: S3Config) {
+    this.bucket = config.bucket;
+    this.client = makeClient(config, config.endpoint);
+    this.signer =
+      config.publicEndpoint === config.endpoint ? this.client : makeClient(config, config.publicEndpoint);
+  }
+
+  /** Creates the bucket if missing and puts the lifecycle rules back if they drifted. */
+  async ensureBucket(log: Logger): Promise<LifecycleOutcome> {
+    const exists = await this.client.send(new HeadBucketCommand({ Bucket: this.bucket })).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket })).catch((error: unknown) => {
+        if (!(error instanceof S3ServiceException && /BucketAlready/.test(error.name))) throw error;
+      });
+    }
+    const wanted = lifecycleRules(Math.max(1, Math.ceil(this.config.retentionHours / 24)));
+    let current: LifecycleRule[] | null;
+    try {
+      const out = await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }));
+      current = out.Rules ?? [];
+    } catch (error) {
+      if (isNotImplemented(error)) return warnUnsupported(log, this.bucket);
+      if (!(error instanceof S3ServiceException && error.name === 'NoSuchLifecycleConfiguration'))
+        throw error;
+      current = null;
+    }
+    if (current !== null && sameRules(current, wanted)) return 'unchanged';
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.bucket,
+          LifecycleConfiguration: { Rules: wanted },
+        }),
+      );
+    } catch (error) {
+      if (isNotImplemented(error)) return warnUnsupported(log, this.bucket);
+      throw error;
+    }
+    const outcome = current === null ? 'created' : 'repaired';
+    log.info({ bucket: this.bucket, outcome }, 'bucket lifecycle rules applied');
+    return outcome;
+  }
+
+  async put(key: string, body: Buffer | Uint8Array, contentType: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  /** Streams a body of unknown length (multipart under the hood); never holds it all in memory. */
+  async putStream(key: string, body: Readable, contentType: string): Promise<void> {
+    await new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+    }).done();
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    if (out.Body === undefined) throw new Error(`object ${key} has no body`);
+    return Buffer.from(await out.Body.transformToByteArray());
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    if (out.Body === undefined) throw new Error(`object ${key} has no body`);
+    return out.Body as Readable;
+  }
+
+  /** A download URL signed now, valid for `expiresInSec`, that makes the browser save under `filename`. */
+  presign(key: string, filename: string, expiresInSec: number): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentDisposition: `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`,
+    });
+    return getSignedUrl(this.signer, command, { expiresIn: Math.max(1, Math.floor(expiresInSec)) });
+  }
+
+  /** Deletes every object under the given prefixes; returns how many were deleted. */
+  async deletePrefixes(prefixes: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const prefix of prefixes) {
+      const listed = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix }),
+      );
+      const objects = (listed.Contents ?? []).flatMap((item) => (item.Key ? [{ Key: item.Key }] : []));
+      if (objects.length === 0) continue;
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects } }));
+      deleted += objects.length;
+    }
+    return deleted;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    if (this.signer !== this.client) this.signer.destroy();
+  }
+}
+
+function makeClient(config: S3Config, endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: config.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+  });
+}
+
+function isNotImplemented(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.$metadata.httpStatusCode === 501 || error.name === 'NotImplemented')
+  );
+}
+
+function warnUnsupported(log: Logger, bucket: string): LifecycleOutcome {
+  log.warn(
+    { bucket },
+    'this S3 backend does not implement lifecycle rules: objects will not expire by policy; ' +
+      'the expiry sweeper still deletes each job after its retention window',
+  );
+  return 'unsupported';
+}
+
+function sameRules(current: readonly LifecycleRule[], wanted: readonly LifecycleRule[]): boolean {
+  const normalise = (rules: readonly LifecycleRule[]) =>
+    rules
+      .map((rule) =>
+        JSON.stringify({
+          id: rule.ID,
+          status: rule.Status,
+          prefix: rule.Filter?.Prefix ?? rule.Prefix ?? '',
+          days: rule.Expiration?.Days ?? null,
+          abort: rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? null,
+        }),
+      )
+      .sort();
+  return JSON.stringify(normalise(current)) === JSON.stringify(normalise(wanted));
+}
