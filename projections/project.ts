@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { JobEvent } from '../shared/events/events.ts';
 import type { Database } from './database.ts';
+import { applyWebhookEvent } from './webhooks.ts';
 
 export const CHECKPOINT = 'read_models';
 /** Advisory lock key: a rebuild holds it exclusively, live projection takes it shared per transaction. */
@@ -208,20 +209,9 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
       await jobs.set({ ...touch, expired: true }).execute();
       return;
     case 'WebhookAttempted':
-      await jobs
-        .set({ ...touch, webhook_status: 'retrying' })
-        .where('webhook_status', 'in', ['pending', 'retrying'])
-        .execute();
-      return;
     case 'WebhookDelivered':
-      await jobs.set({ ...touch, webhook_status: 'delivered' }).execute();
-      return;
     case 'WebhookFailed':
-      await jobs
-        .set({ ...touch, webhook_status: 'failed' })
-        .where('webhook_status', '!=', 'delivered')
-        .execute();
-      await jobs.set({ status: 'COMPLETED_WEBHOOK_FAILED' }).where('status', '=', 'COMPLETED').execute();
+      await applyWebhookEvent(trx, seq, event);
       return;
     default: {
       const never: never = event;

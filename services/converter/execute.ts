@@ -28,7 +28,8 @@ export function executeConvert({ storage, maxInputPixels }: ExecuteDeps) {
       command.params as ConvertParams,
       maxInputPixels,
     );
-    await storage.put(command.outputKey, converted.data, converted.contentType);
+    const filename = outputFilename(command.op, command.originalName, converted.format);
+    await storage.put(command.outputKey, converted.data, converted.contentType, filename);
     return {
       output: {
         key: command.outputKey,
@@ -37,7 +38,7 @@ export function executeConvert({ storage, maxInputPixels }: ExecuteDeps) {
         bytes: converted.data.length,
         width: converted.width,
         height: converted.height,
-        filename: outputFilename(command.op, command.originalName, converted.format),
+        filename,
       },
       metadata: null,
     };

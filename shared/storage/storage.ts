@@ -99,17 +99,32 @@ export class Storage {
     return outcome;
   }
 
-  async put(key: string, body: Buffer | Uint8Array, contentType: string): Promise<void> {
+  /** Stores an object; with `filename`, downloads are saved under that name by any S3 server. */
+  async put(key: string, body: Buffer | Uint8Array, contentType: string, filename?: string): Promise<void> {
+    const disposition = filename === undefined ? undefined : attachment(filename);
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentDisposition: disposition,
+      }),
     );
   }
 
   /** Streams a body of unknown length (multipart under the hood); never holds it all in memory. */
-  async putStream(key: string, body: Readable, contentType: string): Promise<void> {
+  async putStream(key: string, body: Readable, contentType: string, filename?: string): Promise<void> {
+    const disposition = filename === undefined ? undefined : attachment(filename);
     await new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentDisposition: disposition,
+      },
     }).done();
   }
 
@@ -130,7 +145,7 @@ export class Storage {
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
-      ResponseContentDisposition: `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`,
+      ResponseContentDisposition: attachment(filename),
     });
     return getSignedUrl(this.signer, command, { expiresIn: Math.max(1, Math.floor(expiresInSec)) });
   }
@@ -158,6 +173,10 @@ export class Storage {
     this.client.destroy();
     if (this.signer !== this.client) this.signer.destroy();
   }
+}
+
+export function attachment(filename: string): string {
+  return `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
 }
 
 function makeClient(config: S3Config, endpoint: string): S3Client {

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { TEST_S3_ENDPOINT } from './moto.ts';
+
+/** A fresh namespace, database and bucket per test run, so tests run side by side and leave nothing. */
+export function freshEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const id = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const pgBase = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://root@127.0.0.1:5432';
+  return {
+    PIXTOOLS_NS: id,
+    DATABASE_URL: `${pgBase}/pixtools_${id}`,
+    S3_ENDPOINT: TEST_S3_ENDPOINT,
+    S3_BUCKET: `pixtools-${id}`,
+    S3_ACCESS_KEY_ID: 'test',
+    S3_SECRET_ACCESS_KEY: 'test',
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    WORK_ACK_WAIT_MS: '4000',
+    ...overrides,
+  };
+}
