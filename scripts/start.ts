@@ -4,7 +4,7 @@ type Command = { name: string; command: string };
 
 // `npm start`: every service as its own process, logs prefixed by name, Ctrl-C stops them all.
 // Without S3_ENDPOINT an embedded S3 (s3rver, data under .data/s3) is started first on port 9000.
-const env = { LOG_PRETTY: 'true', ...process.env };
+const env = { LOG_PRETTY: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env };
 const embeddedS3 = !process.env.S3_ENDPOINT;
 const tsx = (file: string, extra = '') => `node ${extra} --import tsx ${file}`;
 

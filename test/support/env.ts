@@ -14,8 +14,22 @@ export function freshEnv(overrides: Record<string, string> = {}): Record<string,
     S3_SECRET_ACCESS_KEY: 'test',
     NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORK_ACK_WAIT_MS: '4000',
     ...overrides,
   };
+}
+
+/** Deletes a namespace's streams (for tests that let a spawned service provision them). */
+export async function deleteStreams(namespace: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { busNames } = await import('../../shared/bus/names.ts');
+  const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  const jsm = await jetstreamManager(nc);
+  const names = busNames(namespace);
+  for (const stream of [names.eventsStream, names.workStream, names.advisoryStream]) {
+    await jsm.streams.delete(stream).catch(() => false);
+  }
+  await nc.close();
 }

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EVENT_VERSION, type JobEvent, type NewEvent } from '../../../shared/events/events.ts';
+import { decideAll } from './decide.ts';
+import { fold } from './plan.ts';
+
+const jobId = '7b0d3f7e-4c1a-4d55-9a57-3c1f2f0a9b11';
+const stamp = (event: NewEvent): JobEvent =>
+  ({
+    ...event,
+    metadata: {
+      eventId: `${event.type}-id`,
+      jobId,
+      time: '2026-11-29T10:00:00.000Z',
+      version: EVENT_VERSION,
+      correlationId: jobId,
+      causationId: null,
+    },
+  }) as JobEvent;
+
+const submitted = (operations: ('webp' | 'jpg')[]): NewEvent => ({
+  type: 'JobSubmitted',
+  data: {
+    source: {
+      key: `raw/${jobId}/source.png`,
+      format: 'png',
+      bytes: 10,
+      width: 4,
+      height: 3,
+      originalName: 'cat.png',
+      sha256: 'a'.repeat(64),
+    },
+    operations,
+    operationParams: {},
+    pipeline: null,
+    webhookUrl: null,
+    requestId: 'r1',
+    expiresAt: '2026-11-30T10:00:00.000Z',
+  },
+});
+
+const output = (stepId: string) => ({
+  key: `outputs/${jobId}/${stepId}.webp`,
+  format: 'webp',
+  contentType: 'image/webp',
+  bytes: 5,
+  width: 4,
+  height: 3,
+  filename: `pixtools_${stepId}_cat.webp`,
+});
+
+/** given(events).when(decide).then(events) */
+function given(...events: NewEvent[]) {
+  const state = fold(events.map(stamp));
+  return {
+    then: (expected: string[]) => assert.deepEqual(decideAll(state, stamp).map(describeEvent), expected),
+  };
+}
+const describeEvent = (event: NewEvent) =>
+  'stepId' in event.data ? `${event.type}:${String(event.data.stepId)}` : event.type;
+
+describe('planner decide', () => {
+  it('plans a submitted job and dispatches every step that reads the source', () => {
+    given(submitted(['webp', 'jpg'])).then(['JobPlanned', 'StepDispatched:webp', 'StepDispatched:jpg']);
+  });
+
+  it('fills the command with the source as input and a deterministic output key', () => {
+    const state = fold([stamp(submitted(['webp']))]);
+    const dispatched = decideAll(state, stamp).find((event) => event.type === 'StepDispatched');
+    assert.ok(dispatched?.type === 'StepDispatched');
+    assert.deepEqual(dispatched.data.command.inputs, [
+      { from: 'source', key: `raw/${jobId}/source.png`, format: 'png', filename: 'cat.png' },
+    ]);
+    assert.equal(dispatched.data.command.outputKey, `outputs/${jobId}/webp.webp`);
+  });
+
+  it('decides nothing while a dispatched step is running', () => {
+    const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
+    given(submitted(['webp']), ...planned, {
+      type: 'StepStarted',
+      data: { stepId: 'webp', attempt: 1, worker: 'w' },
+    }).then([]);
+  });
+
+  it('completes the job when every step succeeded', () => {
+    const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
+    given(submitted(['webp']), ...planned, {
+      type: 'StepSucceeded',
+      data: { stepId: 'webp', output: output('webp'), metadata: null, durationMs: 3 },
+    }).then(['JobCompleted']);
+  });
+
+  it('fails the job naming the step when a step failed, even if others succeeded', () => {
+    const planned = decideAll(fold([stamp(submitted(['webp', 'jpg']))]), stamp);
+    const events: NewEvent[] = [
+      submitted(['webp', 'jpg']),
+      ...planned,
+      {
+        type: 'StepSucceeded',
+        data: { stepId: 'webp', output: output('webp'), metadata: null, durationMs: 3 },
+      },
+      { type: 'StepFailed', data: { stepId: 'jpg', error: 'corrupt', attempts: 1 } },
+    ];
+    const decided = decideAll(fold(events.map(stamp)), stamp);
+    assert.equal(decided.length, 1);
+    assert.deepEqual(decided[0], {
+      type: 'JobFailed',
+      data: { error: 'Step "jpg" (jpg) failed: corrupt', failedStep: 'jpg' },
+    });
+  });
+
+  it('ignores a late duplicate success after the job completed', () => {
+    const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
+    const done: NewEvent = {
+      type: 'StepSucceeded',
+      data: { stepId: 'webp', output: output('webp'), metadata: null, durationMs: 3 },
+    };
+    given(submitted(['webp']), ...planned, done, { type: 'JobCompleted', data: {} }, done).then([]);
+  });
+
+  it('does not dispatch a step twice', () => {
+    const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
+    given(submitted(['webp']), ...planned).then([]);
+  });
+});
