@@ -49,11 +49,11 @@ const output = (stepId: string) => ({
   filename: `pixtools_${stepId}_cat.webp`,
 });
 
-/** given(events).when(decide).then(events) */
+/** given(events).decides(events): the when is always "decide what the job needs next". */
 function given(...events: NewEvent[]) {
   const state = fold(events.map(stamp));
   return {
-    then: (expected: string[]) => assert.deepEqual(decideAll(state, stamp).map(describeEvent), expected),
+    decides: (expected: string[]) => assert.deepEqual(decideAll(state, stamp).map(describeEvent), expected),
   };
 }
 const describeEvent = (event: NewEvent) =>
@@ -61,7 +61,7 @@ const describeEvent = (event: NewEvent) =>
 
 describe('planner decide', () => {
   it('plans a submitted job and dispatches every step that reads the source', () => {
-    given(submitted(['webp', 'jpg'])).then(['JobPlanned', 'StepDispatched:webp', 'StepDispatched:jpg']);
+    given(submitted(['webp', 'jpg'])).decides(['JobPlanned', 'StepDispatched:webp', 'StepDispatched:jpg']);
   });
 
   it('fills the command with the source as input and a deterministic output key', () => {
@@ -79,7 +79,7 @@ describe('planner decide', () => {
     given(submitted(['webp']), ...planned, {
       type: 'StepStarted',
       data: { stepId: 'webp', attempt: 1, worker: 'w' },
-    }).then([]);
+    }).decides([]);
   });
 
   it('completes the job when every step succeeded', () => {
@@ -87,7 +87,7 @@ describe('planner decide', () => {
     given(submitted(['webp']), ...planned, {
       type: 'StepSucceeded',
       data: { stepId: 'webp', output: output('webp'), metadata: null, durationMs: 3 },
-    }).then(['JobCompleted']);
+    }).decides(['JobCompleted']);
   });
 
   it('fails the job naming the step when a step failed, even if others succeeded', () => {
@@ -115,11 +115,11 @@ describe('planner decide', () => {
       type: 'StepSucceeded',
       data: { stepId: 'webp', output: output('webp'), metadata: null, durationMs: 3 },
     };
-    given(submitted(['webp']), ...planned, done, { type: 'JobCompleted', data: {} }, done).then([]);
+    given(submitted(['webp']), ...planned, done, { type: 'JobCompleted', data: {} }, done).decides([]);
   });
 
   it('does not dispatch a step twice', () => {
     const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
-    given(submitted(['webp']), ...planned).then([]);
+    given(submitted(['webp']), ...planned).decides([]);
   });
 });
