@@ -19,6 +19,7 @@ export type BusOptions = Readonly<{
   ackWaitMs: number;
   maxDeliver: number;
   workQueueLimit?: number;
+  streamReplicas?: number;
 }>;
 
 /** Connects (reconnecting forever) and makes sure the topology exists before anything uses it. */
@@ -36,6 +37,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     ackWaitMs: options.ackWaitMs,
     maxDeliver: options.maxDeliver,
     workQueueLimit: options.workQueueLimit ?? 10_000,
+    replicas: options.streamReplicas ?? 1,
   });
   return Object.freeze({ nc, js, jsm, names, log: new EventLog(js, jsm, names) });
 }

@@ -10,7 +10,12 @@ import {
 } from '@nats-io/jetstream';
 import type { BusNames } from './names.ts';
 
-export type TopologyOptions = Readonly<{ ackWaitMs: number; maxDeliver: number; workQueueLimit: number }>;
+export type TopologyOptions = Readonly<{
+  ackWaitMs: number;
+  maxDeliver: number;
+  workQueueLimit: number;
+  replicas: number;
+}>;
 
 const nanos = (ms: number) => ms * 1_000_000;
 
@@ -27,7 +32,7 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     discard: DiscardPolicy.Old,
     duplicate_window: nanos(120_000),
     max_msg_size: 1024 * 1024,
-    num_replicas: 1,
+    num_replicas: options.replicas,
   });
   await ensureStream(jsm, {
     name: names.workStream,
@@ -38,7 +43,7 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     max_msgs: options.workQueueLimit,
     duplicate_window: nanos(120_000),
     max_msg_size: 1024 * 1024,
-    num_replicas: 1,
+    num_replicas: options.replicas,
   });
   await ensureStream(jsm, {
     name: names.advisoryStream,
@@ -46,7 +51,7 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_age: nanos(7 * 24 * 3_600_000),
-    num_replicas: 1,
+    num_replicas: options.replicas,
   });
 
   // Event consumers retry until they succeed: an event is never given up on. Projections apply events

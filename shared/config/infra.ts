@@ -13,6 +13,8 @@ export type InfraConfig = Readonly<{
   /** Ack wait of the work consumers; long steps heartbeat well inside it. */
   ackWaitMs: number;
   maxDeliver: number;
+  /** 1 on a single node; 3 on a JetStream cluster (see nats.conf). */
+  streamReplicas: number;
 }>;
 
 export type S3Config = Readonly<{
@@ -50,5 +52,6 @@ export function readInfraConfig(env: Env): InfraConfig {
     logPretty: bool(env, 'LOG_PRETTY', false),
     ackWaitMs: int(env, 'WORK_ACK_WAIT_MS', 30_000, 1_000),
     maxDeliver: int(env, 'WORK_MAX_DELIVER', 5, 1, 100),
+    streamReplicas: int(env, 'PIXTOOLS_STREAM_REPLICAS', 1, 1, 5),
   });
 }
