@@ -5,9 +5,9 @@ import { connectBus } from '../shared/bus/connect.ts';
 import { readInfraConfig } from '../shared/config/infra.ts';
 import { createLogger } from '../shared/log.ts';
 import { Storage } from '../shared/storage/storage.ts';
+import { freshEnv } from '../test/support/env.ts';
 import { cleanup, waitFor } from '../test/support/harness.ts';
 import { samplePng } from '../test/support/images.ts';
-import { freshEnv } from '../test/support/env.ts';
 import { ensureS3Server } from '../test/support/moto.ts';
 import { spawnService } from '../test/support/processes.ts';
 import { summary } from './stats.ts';
@@ -52,7 +52,8 @@ await Promise.all(
       form.set('file', new File([new Uint8Array(png)], 'tiny.png'));
       form.set('operations', '["webp"]');
       const response = await fetch(`http://127.0.0.1:${port}/api/process`, { method: 'POST', body: form });
-      if (response.status !== 202) throw new Error(`submit failed: ${response.status} ${await response.text()}`);
+      if (response.status !== 202)
+        throw new Error(`submit failed: ${response.status} ${await response.text()}`);
       ids.push(((await response.json()) as { job_id: string }).job_id);
     }
   }),
@@ -82,11 +83,15 @@ for (const id of ids) {
 }
 for (const service of running) await service.kill('SIGTERM');
 
-console.log(`jobs: ${jobs} tiny PNG → WebP jobs, ${parallel} submitting in parallel, ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} jobs/s)`);
+console.log(
+  `jobs: ${jobs} tiny PNG → WebP jobs, ${parallel} submitting in parallel, ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} jobs/s)`,
+);
 console.log(`step dispatched → picked up by converter: ${summary(pickup)}`);
 console.log(`step finished   → job completed:          ${summary(completion)}`);
 console.log(`job submitted   → job completed:          ${summary(endToEnd)}`);
 
 const replay = await rebuild(db, bus, log);
-console.log(`projections:rebuild replayed ${replay.events} events in ${replay.seconds.toFixed(2)} s: ${Math.round(replay.events / replay.seconds)} events/s`);
+console.log(
+  `projections:rebuild replayed ${replay.events} events in ${replay.seconds.toFixed(2)} s: ${Math.round(replay.events / replay.seconds)} events/s`,
+);
 await cleanup(bus, storage, db, infra.databaseUrl);
