@@ -104,4 +104,32 @@ export class EventLog {
     }
     return { events, lastSeq: lastMsg.seq };
   }
+
+  /**
+   * Every event of one job from `afterSeq` on (exclusive), then new ones as they are appended,
+   * until `signal` aborts. Malformed events are skipped.
+   */
+  async *follow(jobId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<StoredEvent> {
+    const consumer = await this.js.consumers.get(this.names.eventsStream, {
+      filter_subjects: this.names.jobSubject(jobId),
+      ...(afterSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: 64 });
+    const stop = () => void messages.close();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const msg of messages) {
+        try {
+          yield { seq: msg.seq, event: parseEvent(msg.data) };
+        } catch {
+          // skipped: the consumers that own the event report malformed ones
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await messages.close();
+    }
+  }
 }
