@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { eventsApi } from './events.api.ts';
 import { healthApi } from './health.api.ts';
 import { jobsApi } from './jobs.api.ts';
 import { processApi } from './process.api.ts';
@@ -20,6 +21,7 @@ export function createApp(deps: IntakeDeps) {
   app.route('/api', healthApi(deps));
   app.route('/api', processApi(deps));
   app.route('/api', jobsApi(deps));
+  app.route('/api', eventsApi(deps));
   app.use('/*', serveStatic({ root: deps.config.webDir }));
 
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));

@@ -1,0 +1,264 @@
+// Watching one job: live steps over Server-Sent Events (polling if the stream drops), then results.
+import { getJob } from './api.js';
+import { labelOf } from './form.js';
+import { bytes, FORMAT_NAMES, h, saving } from './format.js';
+
+const EVENT_TYPES = [
+  'JobSubmitted',
+  'JobPlanned',
+  'StepDispatched',
+  'StepStarted',
+  'StepRetrying',
+  'StepSucceeded',
+  'StepFailed',
+  'JobCompleted',
+  'JobFailed',
+  'JobExpired',
+];
+const TERMINAL = new Set(['JobCompleted', 'JobFailed', 'JobExpired']);
+const $ = (id) => document.getElementById(id);
+
+let current = null;
+
+/** Starts watching a job; `context.original` (a File) enables the before/after comparison. */
+export function watchJob(id, context = {}) {
+  current?.stop();
+  const state = { id, steps: new Map(), outputs: new Map(), stopped: false, source: null, poll: null };
+  current = {
+    stop() {
+      state.stopped = true;
+      state.source?.close();
+      clearTimeout(state.poll);
+    },
+  };
+  $('job-empty').hidden = true;
+  $('job').hidden = false;
+  $('job-id').textContent = id;
+  $('job-results').hidden = true;
+  $('job-error').hidden = true;
+  $('job-steps').replaceChildren();
+  setStatus('PENDING');
+  live('Connecting to the live event stream…');
+  if (typeof EventSource === 'undefined') return poll(state, context);
+
+  const source = new EventSource(`/api/jobs/${encodeURIComponent(id)}/events`);
+  state.source = source;
+  for (const type of EVENT_TYPES) {
+    source.addEventListener(type, (message) => onEvent(state, JSON.parse(message.data), context));
+  }
+  source.addEventListener('open', () => live('Live: updates are pushed as they happen.'));
+  source.addEventListener('error', () => {
+    if (state.stopped) return;
+    if (source.readyState === EventSource.CLOSED) {
+      live('The live stream dropped; checking every 2 seconds instead.');
+      poll(state, context);
+    } else {
+      live('Reconnecting to the live stream…');
+    }
+  });
+}
+
+function live(text) {
+  $('job-live').textContent = text;
+}
+
+function setStatus(status, expired = false) {
+  const el = $('job-status');
+  el.className = `status ${expired ? 'expired' : status}`;
+  el.textContent = expired ? 'Expired' : status.replaceAll('_', ' ').toLowerCase();
+}
+
+function onEvent(state, event, context) {
+  switch (event.type) {
+    case 'JobPlanned':
+      for (const step of event.steps) state.steps.set(step.id, { ...step, status: 'pending' });
+      break;
+    case 'StepDispatched':
+    case 'StepStarted':
+    case 'StepRetrying':
+    case 'StepFailed':
+    case 'StepSucceeded': {
+      const step = state.steps.get(event.stepId);
+      if (!step) break;
+      step.status = {
+        StepDispatched: 'dispatched',
+        StepStarted: 'running',
+        StepRetrying: 'running',
+        StepFailed: 'failed',
+        StepSucceeded: 'succeeded',
+      }[event.type];
+      if (event.type === 'StepRetrying') step.note = `retrying (attempt ${event.attempt}): ${event.error}`;
+      if (event.type === 'StepFailed') step.note = event.error;
+      if (event.type === 'StepSucceeded') {
+        step.note = `${event.durationMs} ms`;
+        if (event.output) state.outputs.set(event.stepId, event.output);
+      }
+      if (event.type === 'StepStarted') setStatus('PROCESSING');
+      break;
+    }
+    default:
+      break;
+  }
+  renderSteps(state);
+  if (TERMINAL.has(event.type)) {
+    state.source?.close();
+    live(event.type === 'JobCompleted' ? 'Done.' : 'Finished.');
+    finish(state, context);
+  }
+}
+
+function renderSteps(state) {
+  const done = [...state.steps.values()].filter((step) => step.status === 'succeeded').length;
+  $('job-steps').replaceChildren(
+    ...[...state.steps.values()].map((step) =>
+      h(
+        'li',
+        { class: step.status, 'data-step': step.id },
+        h(
+          'span',
+          {},
+          h('b', {}, `${step.id}`),
+          ` · ${labelOf(step.op)}`,
+          step.note ? h('small', {}, ` — ${step.note}`) : null,
+        ),
+        h('span', { class: `status ${step.status}` }, step.status),
+        h(
+          'span',
+          {
+            class: 'bar',
+            role: 'progressbar',
+            'aria-label': `${step.id} progress`,
+            'aria-valuemin': 0,
+            'aria-valuemax': 100,
+            'aria-valuenow': step.status === 'succeeded' ? 100 : step.status === 'running' ? 50 : 0,
+          },
+          h('i'),
+        ),
+      ),
+    ),
+  );
+  if (state.steps.size > 0)
+    $('job-steps').setAttribute('aria-label', `Steps: ${done} of ${state.steps.size} done`);
+}
+
+async function poll(state, context) {
+  if (state.stopped) return;
+  try {
+    const job = await getJob(state.id);
+    for (const step of job.steps ?? []) {
+      state.steps.set(step.id, {
+        id: step.id,
+        op: step.operation,
+        status: step.status,
+        note: step.error ?? '',
+      });
+    }
+    renderSteps(state);
+    setStatus(job.status, job.expired);
+    if (['COMPLETED', 'FAILED', 'COMPLETED_WEBHOOK_FAILED'].includes(job.status) || job.expired) {
+      return render(job, state, context);
+    }
+  } catch (error) {
+    live(error.message);
+  }
+  state.poll = setTimeout(() => poll(state, context), 2000);
+}
+
+async function finish(state, context) {
+  try {
+    const job = await getJob(state.id);
+    render(job, state, context);
+  } catch (error) {
+    $('job-error').hidden = false;
+    $('job-error').textContent = error.message;
+  }
+}
+
+/** Renders the finished job: outputs, bundle, comparison, EXIF. Exported for history "Open". */
+export function render(job, state = { outputs: new Map() }, context = {}) {
+  context.onSettled?.(job);
+  setStatus(job.status, job.expired);
+  const error = $('job-error');
+  error.hidden = !job.error_message;
+  error.textContent = job.error_message ? `This job failed: ${job.error_message}` : '';
+  if (job.expired) {
+    $('job-results').hidden = true;
+    live('This job is past its retention window: its files were deleted.');
+    return;
+  }
+  $('job-results').hidden = false;
+  const zip = $('job-zip');
+  zip.hidden = !job.archive_url;
+  if (job.archive_url) zip.href = job.archive_url;
+  const cards = Object.entries(job.result_urls ?? {}).map(([op, url]) => card(op, url, job, state, context));
+  $('result-cards').replaceChildren(...cards);
+  compare(job, context);
+  exif(job.metadata ?? {});
+}
+
+function outputInfo(op, job, state) {
+  const step = (job.steps ?? []).find((s) => s.result === op || s.id === op);
+  return step?.output ?? state.outputs.get(step?.id ?? op) ?? null;
+}
+
+function card(op, url, job, state, context) {
+  const info = outputInfo(op, job, state);
+  const format = info?.format ?? op;
+  const isImage = ['jpg', 'png', 'webp', 'avif'].includes(format);
+  const diff = saving(context.originalSize, info?.bytes);
+  return h(
+    'article',
+    { class: 'result', 'data-result': op },
+    isImage ? h('img', { src: url, alt: `${labelOf(op)} output`, loading: 'lazy' }) : null,
+    h(
+      'div',
+      { class: 'body' },
+      h('b', {}, labelOf(op)),
+      h('span', {}, `Format: ${FORMAT_NAMES[format] ?? format}`),
+      info?.width ? h('span', {}, `${info.width} × ${info.height} px`) : null,
+      info?.bytes !== undefined ? h('span', {}, bytes(info.bytes)) : null,
+      diff ? h('span', { class: `saving ${diff.better ? 'better' : 'worse'}` }, diff.text) : null,
+      h('a', { class: 'button small', href: url, download: '' }, 'Download'),
+    ),
+  );
+}
+
+function compare(job, context) {
+  const after = job.result_urls?.denoise;
+  const before = context.originalUrl ?? job.source_url;
+  const wrap = $('compare-wrap');
+  wrap.hidden = !(after && before);
+  if (wrap.hidden) return;
+  $('compare-before').src = before;
+  $('compare-after').src = after;
+}
+
+const EXIF_LABELS = [
+  ['camera_make', 'Camera make'],
+  ['camera_model', 'Camera model'],
+  ['lens_model', 'Lens'],
+  ['captured_at', 'Captured'],
+  ['exposure_time', 'Exposure'],
+  ['aperture', 'Aperture'],
+  ['iso', 'ISO'],
+  ['gps', 'GPS position'],
+];
+
+function gpsText(gps) {
+  if (!gps || typeof gps.latitude !== 'number') return null;
+  const lat = `${Math.abs(gps.latitude).toFixed(5)}° ${gps.latitude >= 0 ? 'N' : 'S'}`;
+  const lon = `${Math.abs(gps.longitude).toFixed(5)}° ${gps.longitude >= 0 ? 'E' : 'W'}`;
+  return `${lat}, ${lon}${typeof gps.altitude === 'number' ? `, ${gps.altitude.toFixed(0)} m` : ''}`;
+}
+
+function exif(metadata) {
+  const rows = EXIF_LABELS.flatMap(([key, label]) => {
+    const raw = metadata[key];
+    const value = key === 'gps' ? gpsText(raw) : key === 'aperture' && raw ? `f/${raw}` : raw;
+    return value === null || value === undefined || value === ''
+      ? []
+      : [h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, String(value)))];
+  });
+  $('exif-wrap').hidden = rows.length === 0;
+  $('exif').replaceChildren(h('tbody', {}, rows));
+}
