@@ -48,7 +48,7 @@ export function processApi({ config, bus, storage, now, newId }: IntakeDeps) {
     const time = now();
     const key = keys.raw(jobId, sniffed.format);
     await storage.put(key, bytes, file.type || 'application/octet-stream');
-    const expiresAt = new Date(time.getTime() + config.infra.s3.retentionHours * 3_600_000).toISOString();
+    const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
     await bus.log.append({ jobId, correlationId: jobId, causationId: null, time: time.toISOString() }, [
       {
         type: 'JobSubmitted',

@@ -25,7 +25,8 @@ export type S3Config = Readonly<{
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
-  retentionHours: number;
+  /** How long images and links live (RETENTION_SECONDS, or RETENTION_HOURS; default 24 h). */
+  retentionSeconds: number;
 }>;
 
 export function readInfraConfig(env: Env): InfraConfig {
@@ -46,7 +47,7 @@ export function readInfraConfig(env: Env): InfraConfig {
       bucket: str(env, 'S3_BUCKET', 'pixtools'),
       accessKeyId: str(env, 'S3_ACCESS_KEY_ID', 'S3RVER'),
       secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY', 'S3RVER'),
-      retentionHours: int(env, 'RETENTION_HOURS', 24, 1, 24 * 365),
+      retentionSeconds: int(env, 'RETENTION_SECONDS', int(env, 'RETENTION_HOURS', 24, 1, 24 * 365) * 3600, 1),
     }),
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     logPretty: bool(env, 'LOG_PRETTY', false),

@@ -71,7 +71,7 @@ export class Storage {
         if (!(error instanceof S3ServiceException && /BucketAlready/.test(error.name))) throw error;
       });
     }
-    const wanted = lifecycleRules(Math.max(1, Math.ceil(this.config.retentionHours / 24)));
+    const wanted = lifecycleRules(Math.max(1, Math.ceil(this.config.retentionSeconds / 86_400)));
     let current: LifecycleRule[] | null;
     try {
       const out = await this.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }));

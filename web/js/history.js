@@ -59,7 +59,13 @@ export async function renderHistory(list, { onOpen, onChange }) {
       try {
         job = await getJob(entry.id);
       } catch (error) {
-        problem = error.status === 404 ? 'This job no longer exists.' : error.message;
+        const recent = Date.now() - Date.parse(entry.createdAt ?? '') < 60_000;
+        problem =
+          error.status !== 404
+            ? error.message
+            : recent
+              ? 'Just submitted: waiting for it to appear…'
+              : 'This job no longer exists.';
       }
       const remove = h(
         'button',

@@ -155,7 +155,7 @@ async function poll(state, context) {
     }
     renderSteps(state);
     setStatus(job.status, job.expired);
-    if (['COMPLETED', 'FAILED', 'COMPLETED_WEBHOOK_FAILED'].includes(job.status) || job.expired) {
+    if (SETTLED.includes(job.status) || job.expired) {
       return render(job, state, context);
     }
   } catch (error) {
@@ -164,9 +164,16 @@ async function poll(state, context) {
   state.poll = setTimeout(() => poll(state, context), 2000);
 }
 
+const SETTLED = ['COMPLETED', 'FAILED', 'COMPLETED_WEBHOOK_FAILED'];
+
+/** The read model can trail the event stream by a moment: wait until it shows the final status. */
 async function finish(state, context) {
   try {
-    const job = await getJob(state.id);
+    let job = await getJob(state.id);
+    for (let tries = 0; tries < 20 && !SETTLED.includes(job.status) && !job.expired; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      job = await getJob(state.id);
+    }
     render(job, state, context);
   } catch (error) {
     $('job-error').hidden = false;

@@ -106,7 +106,6 @@ async function submit(event, chain) {
     };
     remember(entry);
     watchJob(id, { originalUrl: chosen.url, originalSize: chosen.file.size, onSettled: refreshHistory });
-    refreshHistory();
     $('job-card').scrollIntoView({
       behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth',
     });
