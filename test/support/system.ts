@@ -1,0 +1,61 @@
+import { connectBus } from '../../shared/bus/connect.ts';
+import { readInfraConfig } from '../../shared/config/infra.ts';
+import { Storage } from '../../shared/storage/storage.ts';
+import { createDb } from '../../projections/database.ts';
+import { ensureDatabase } from '../../db/migrator.ts';
+import { cleanup } from './harness.ts';
+import { freshEnv } from './env.ts';
+import { ensureS3Server } from './moto.ts';
+import { type ServiceProcess, spawnService } from './processes.ts';
+import { weightsDir } from './shared-data.ts';
+
+const SERVICES = {
+  projections: ['projections/main.ts', 'projections consuming'],
+  planner: ['services/planner/main.ts', 'planner consuming'],
+  converter: ['services/converter/main.ts', 'converter consuming'],
+  denoiser: ['services/denoiser/main.ts', 'denoiser consuming'],
+  intake: ['services/intake/main.ts', 'intake listening'],
+} as const;
+export type ServiceName = keyof typeof SERVICES;
+
+export type System = Awaited<ReturnType<typeof startSystem>>;
+
+/** The real system: every service its own process, fresh namespace, database and bucket. */
+export async function startSystem(
+  overrides: Record<string, string> = {},
+  names: readonly ServiceName[] = ['projections', 'planner', 'converter', 'denoiser', 'intake'],
+) {
+  await ensureS3Server();
+  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const env = freshEnv({
+    PORT: port,
+    HOST: '127.0.0.1',
+    DNCNN_WEIGHTS_DIR: weightsDir(),
+    DENOISER_THREADS: '1',
+    ...overrides,
+  });
+  const infra = readInfraConfig(env);
+  await ensureDatabase(infra.databaseUrl);
+  const processes = new Map<string, ServiceProcess>();
+  const start = async (name: ServiceName, extra: Record<string, string> = {}, label: string = name) => {
+    const [entry, ready] = SERVICES[name];
+    const service = spawnService(entry, { ...env, ...extra });
+    processes.set(label, service);
+    await service.waitFor(ready, 90_000);
+    return service;
+  };
+  // projections first (it migrates the database), the rest in parallel
+  if (names.includes('projections')) await start('projections');
+  await Promise.all(names.filter((name) => name !== 'projections').map((name) => start(name)));
+  return {
+    env,
+    url: `http://127.0.0.1:${port}`,
+    processes,
+    start,
+    async stop() {
+      for (const service of processes.values()) await service.kill('SIGTERM');
+      const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'cleanup' });
+      await cleanup(bus, new Storage(infra.s3), createDb(infra.databaseUrl), infra.databaseUrl);
+    },
+  };
+}
