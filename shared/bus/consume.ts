@@ -29,34 +29,60 @@ export function backoffMs(deliveryCount: number): number {
 /**
  * Pulls from a durable consumer with bounded concurrency until `signal` aborts, then stops pulling,
  * lets in-flight handlers finish and returns. A failure of the subscription itself (server restart,
- * consumer deleted and re-provisioned) re-consumes after a pause instead of ending the process.
+ * consumer deleted and re-provisioned) pulls again after a pause instead of ending the process.
+ *
+ * Step workers (`heartbeatMs` set) pull one message only when a slot is free, so no message waits
+ * un-heartbeated in a client buffer while a long step runs; event consumers stream for throughput.
  */
 export async function consumeLoop(options: ConsumeLoopOptions): Promise<void> {
-  const { js, stream, durable, concurrency, signal, log } = options;
+  const { js, stream, durable, signal, log } = options;
   const inFlight = new Set<Promise<void>>();
   while (!signal.aborted) {
     try {
       const consumer = await js.consumers.get(stream, durable);
-      const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
-      const stop = () => void messages.close();
-      signal.addEventListener('abort', stop, { once: true });
-      try {
-        for await (const msg of messages) {
-          const task = handleOne(options, msg).finally(() => inFlight.delete(task));
-          inFlight.add(task);
-          while (inFlight.size >= concurrency) await Promise.race(inFlight);
-        }
-      } finally {
-        signal.removeEventListener('abort', stop);
+      const messages =
+        options.heartbeatMs === null
+          ? await streamed(consumer, options)
+          : pulled(consumer, options, inFlight);
+      for await (const msg of messages) {
+        const task = handleOne(options, msg).finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
       }
     } catch (error) {
       if (signal.aborted) break;
-      log.warn({ err: error, stream, durable }, 'consumer failed; re-consuming shortly');
+      log.warn({ err: error, stream, durable }, 'consumer failed; pulling again shortly');
       await sleep(1000, signal);
     }
   }
   await Promise.allSettled(inFlight);
 }
+
+type Consumer = Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+
+async function streamed(
+  consumer: Consumer,
+  { concurrency, signal }: ConsumeLoopOptions,
+): Promise<AsyncIterable<JsMsg>> {
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
+  signal.addEventListener('abort', () => void messages.close(), { once: true });
+  return messages;
+}
+
+async function* pulled(
+  consumer: Consumer,
+  { signal, concurrency }: ConsumeLoopOptions,
+  inFlight: Set<Promise<void>>,
+) {
+  while (!signal.aborted) {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    const msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+    if (msg !== null) yield msg;
+  }
+}
+
+/** How long one pull waits for a message: also the longest a shutdown waits for an idle pull. */
+const PULL_EXPIRES_MS = 2000;
 
 async function handleOne(options: ConsumeLoopOptions, msg: JsMsg): Promise<void> {
   const { heartbeatMs, log } = options;
