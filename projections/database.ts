@@ -1,5 +1,6 @@
 import { type ColumnType, Kysely, PostgresDialect, type Selectable } from 'kysely';
 import pg from 'pg';
+import type { WebhookDeliveriesTable } from './webhook-deliveries.table.ts';
 
 // bigint columns hold stream sequences and byte counts, far below 2^53: read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -82,6 +83,7 @@ export interface Database {
   artifacts: ArtifactsTable;
   job_events: JobEventsTable;
   projection_checkpoints: CheckpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

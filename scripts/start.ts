@@ -12,7 +12,9 @@ const services: Command[] = [
   { name: 'projections', command: tsx('projections/main.ts') },
   { name: 'planner', command: tsx('services/planner/main.ts') },
   { name: 'converter', command: tsx('services/converter/main.ts') },
+  { name: 'denoiser', command: tsx('services/denoiser/main.ts') },
   { name: 'intake', command: tsx('services/intake/main.ts') },
+  { name: 'notifier', command: tsx('services/notifier/main.ts') },
 ];
 const commands: Command[] = embeddedS3
   ? [

@@ -1,0 +1,92 @@
+import { lookup } from 'node:dns/promises';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * The webhook-target guard (SSRF). A target is refused when its scheme is not http(s) or when any
+ * address its host resolves to is not public: loopback, private, link-local, unique-local, CGNAT,
+ * multicast, unspecified, reserved, documentation, or a translation range that could hide one.
+ * An allow-list entry (`host`, `host:port`, or a CIDR such as `10.0.0.0/8`) lets a target through.
+ * Intake runs it at submission (422); the notifier runs it again before every attempt and redirect hop.
+ */
+export class WebhookUrlForbiddenError extends Error {
+  readonly code = 'WEBHOOK_URL_FORBIDDEN';
+}
+
+/** The host did not resolve (typo, or DNS down). Callers decide whether that is final. */
+export class WebhookUrlUnresolvedError extends Error {
+  readonly code = 'WEBHOOK_URL_UNRESOLVED';
+}
+
+const LOOKUP_TIMEOUT_MS = 5000;
+
+export async function assertPublicWebhookUrl(url: string, allow: readonly string[]): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WebhookUrlForbiddenError(`webhook URL "${url}" is not an absolute URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new WebhookUrlForbiddenError(`webhook URL must use http or https, not ${parsed.protocol}`);
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (hostAllowed(parsed, allow)) return;
+  const addresses = await resolve(host);
+  for (const address of addresses) {
+    const range = rangeOf(address);
+    if (range === 'unicast' || addressAllowed(address, allow)) continue;
+    throw new WebhookUrlForbiddenError(
+      `webhook host ${parsed.hostname} resolves to ${address} (${range}), which is not a public address`,
+    );
+  }
+}
+
+/** The ipaddr.js range of an address; only `unicast` is public. IPv4-mapped IPv6 is judged as IPv4. */
+export function rangeOf(address: string): string {
+  if (!ipaddr.isValid(address)) return 'invalid';
+  return ipaddr.process(address).range();
+}
+
+export function isPublicAddress(address: string): boolean {
+  return rangeOf(address) === 'unicast';
+}
+
+async function resolve(host: string): Promise<string[]> {
+  if (ipaddr.isValid(host)) return [host];
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new WebhookUrlUnresolvedError(`webhook host ${host} did not resolve in time`)),
+      LOOKUP_TIMEOUT_MS,
+    );
+  });
+  try {
+    const found = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
+    if (found.length === 0) throw new WebhookUrlUnresolvedError(`webhook host ${host} has no address`);
+    return found.map((entry) => entry.address);
+  } catch (error) {
+    if (error instanceof WebhookUrlUnresolvedError) throw error;
+    throw new WebhookUrlUnresolvedError(`webhook host ${host} does not resolve: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function hostAllowed(url: URL, allow: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allow.some((entry) => {
+    const wanted = entry.trim().toLowerCase();
+    return wanted === host || wanted === `${host}:${port}`;
+  });
+}
+
+function addressAllowed(address: string, allow: readonly string[]): boolean {
+  const ip = ipaddr.process(address);
+  return allow.some((entry) => {
+    if (ipaddr.isValid(entry)) return ipaddr.process(entry).toNormalizedString() === ip.toNormalizedString();
+    if (!ipaddr.isValidCIDR(entry)) return false;
+    const [network, bits] = ipaddr.parseCIDR(entry);
+    return network.kind() === ip.kind() && ip.match(network, bits);
+  });
+}
