@@ -1,12 +1,23 @@
-import { type Env, int } from '../../shared/config/env.ts';
+import { bool, type Env, int } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
 
-export type ConverterConfig = Readonly<{ infra: InfraConfig; concurrency: number; maxInputPixels: number }>;
+export type ConverterConfig = Readonly<{
+  infra: InfraConfig;
+  concurrency: number;
+  /** Decompression-bomb guard: images with more pixels are refused before decoding. */
+  maxInputPixels: number;
+  /** Outputs (after resize) with more pixels are refused. */
+  maxOutputPixels: number;
+  /** Keep the GPS directory of the source's EXIF in converted outputs (stripped by default). */
+  keepGps: boolean;
+}>;
 
 export function readConfig(env: Env): ConverterConfig {
   return Object.freeze({
     infra: readInfraConfig(env),
     concurrency: int(env, 'CONVERTER_CONCURRENCY', 2, 1, 64),
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
+    maxOutputPixels: int(env, 'MAX_OUTPUT_PIXELS', 100_000_000, 1),
+    keepGps: bool(env, 'KEEP_GPS', false),
   });
 }

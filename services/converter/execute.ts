@@ -1,46 +1,92 @@
-import path from 'node:path';
 import type { StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { ImageFormat } from '../../shared/events/operations.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
-import { type ConvertParams, convertImage } from './convert/convert.ts';
+import { runBundle } from './bundle/step.ts';
+import { type ConvertLimits, type ConvertRequest, convertImage } from './convert/convert.ts';
+import { ConvertParams, parseParams, ResizeParams } from './convert/params.ts';
+import { outputFilename } from './filename.ts';
+import { runMetadata } from './metadata/step.ts';
 
-export type ExecuteDeps = Readonly<{ storage: Storage; maxInputPixels: number }>;
+export { outputFilename };
 
-/** The download name the reference gave: `pixtools_<op>_<original base name>.<ext>`. */
-export function outputFilename(op: string, originalName: string, ext: string): string {
-  const base = path.parse(path.basename(originalName)).name || 'image';
-  return `pixtools_${op}_${base}.${ext}`;
+export type ExecuteDeps = Readonly<{
+  storage: Storage;
+  maxInputPixels: number;
+  /** Default 100 megapixels (`MAX_OUTPUT_PIXELS`). */
+  maxOutputPixels?: number;
+  /** Default false: GPS is stripped from converted outputs (`KEEP_GPS`). */
+  keepGps?: boolean;
+}>;
+
+const DEFAULT_MAX_OUTPUT_PIXELS = 100_000_000;
+
+/** Runs one I/O step: conversions (jpg/png/webp/avif), resize, metadata and bundle. */
+export function executeConvert(deps: ExecuteDeps) {
+  const { storage } = deps;
+  const limits: ConvertLimits = {
+    maxInputPixels: deps.maxInputPixels,
+    maxOutputPixels: deps.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS,
+    keepGps: deps.keepGps ?? false,
+  };
+  return async (command: RunStep): Promise<StepResult> => {
+    const { op } = command;
+    switch (op) {
+      case 'jpg':
+      case 'png':
+      case 'webp':
+      case 'avif': {
+        const params = parseParams(ConvertParams, command.params, op);
+        return runImage(storage, command, { format: op, mode: 'convert', ...params }, limits);
+      }
+      case 'resize': {
+        const resize = parseParams(ResizeParams, command.params, op);
+        const format = ImageFormat.safeParse(firstInput(command).format);
+        if (!format.success)
+          throw new DeterministicStepError(`cannot resize a ${firstInput(command).format}`);
+        return runImage(storage, command, { format: format.data, mode: 'resize', resize }, limits);
+      }
+      case 'metadata':
+        return runMetadata(storage, command, firstInput(command).key, limits.maxInputPixels);
+      case 'bundle':
+        return runBundle(storage, command);
+      case 'denoise':
+        throw new DeterministicStepError(`the converter cannot run "${op}" steps`);
+      default: {
+        const never: never = op;
+        throw new DeterministicStepError(`unknown step operation ${String(never)}`);
+      }
+    }
+  };
 }
 
-/** Runs one I/O step: the format conversions (resize and quality are their parameters). */
-export function executeConvert({ storage, maxInputPixels }: ExecuteDeps) {
-  return async (command: RunStep): Promise<StepResult> => {
-    const format = ImageFormat.safeParse(command.op);
-    if (!format.success) throw new DeterministicStepError(`the converter cannot run "${command.op}" steps`);
-    const input = command.inputs[0];
-    if (input === undefined) throw new DeterministicStepError('step has no input');
-    const source = await storage.get(input.key);
-    const converted = await convertImage(
-      source,
-      format.data,
-      command.params as ConvertParams,
-      maxInputPixels,
-    );
-    const filename = outputFilename(command.op, command.originalName, converted.format);
-    await storage.put(command.outputKey, converted.data, converted.contentType, filename);
-    return {
-      output: {
-        key: command.outputKey,
-        format: converted.format,
-        contentType: converted.contentType,
-        bytes: converted.data.length,
-        width: converted.width,
-        height: converted.height,
-        filename,
-      },
-      metadata: null,
-    };
+function firstInput(command: RunStep): RunStep['inputs'][number] {
+  const input = command.inputs[0];
+  if (input === undefined) throw new DeterministicStepError('step has no input');
+  return input;
+}
+
+async function runImage(
+  storage: Storage,
+  command: RunStep,
+  request: ConvertRequest,
+  limits: ConvertLimits,
+): Promise<StepResult> {
+  const source = await storage.get(firstInput(command).key);
+  const converted = await convertImage(source, request, limits);
+  const filename = outputFilename(command.op, command.originalName, converted.format);
+  await storage.put(command.outputKey, converted.data, converted.contentType, filename);
+  return {
+    output: {
+      key: command.outputKey,
+      format: converted.format,
+      contentType: converted.contentType,
+      bytes: converted.data.length,
+      width: converted.width,
+      height: converted.height,
+      filename,
+    },
+    metadata: null,
   };
 }

@@ -22,7 +22,12 @@ const handle = stepWorker({
   now: () => new Date(),
   worker: `converter@${hostname()}:${process.pid}`,
   maxDeliver: infra.maxDeliver,
-  execute: executeConvert({ storage, maxInputPixels: config.maxInputPixels }),
+  execute: executeConvert({
+    storage,
+    maxInputPixels: config.maxInputPixels,
+    maxOutputPixels: config.maxOutputPixels,
+    keepGps: config.keepGps,
+  }),
 });
 log.info({ concurrency: config.concurrency }, 'converter consuming');
 await consumeLoop({

@@ -7,6 +7,8 @@ export type DagResult =
   | Readonly<{ ok: false; problem: DagProblem }>;
 
 export const MAX_STEPS = 20;
+/** The id of the ZIP step the planner adds after the results. Reserved: no requested step may use it. */
+export const BUNDLE_STEP = 'bundle';
 
 /**
  * The reference meaning of `operations`: each operation reads the source and is a result of the job.
@@ -25,29 +27,67 @@ export function stepsFromOperations(
   }));
 }
 
-/** Checks ids are unique, inputs exist and come earlier (which also rules out cycles), and the size bound. */
+const refuse = (step: string | null, message: string): DagResult => ({
+  ok: false,
+  problem: { step, message },
+});
+
+/**
+ * Checks the size bound, unique and unreserved ids, that every input exists, and that there is no cycle;
+ * returns the steps in a topological order that keeps the requested order wherever it can.
+ */
 export function validateDag(steps: readonly StepSpec[]): DagResult {
-  if (steps.length === 0) return { ok: false, problem: { step: null, message: 'pipeline has no steps' } };
-  if (steps.length > MAX_STEPS) {
-    return { ok: false, problem: { step: null, message: `pipeline has more than ${MAX_STEPS} steps` } };
-  }
-  const seen = new Set<string>();
-  const all = new Set(steps.map((step) => step.id));
+  if (steps.length === 0) return refuse(null, 'pipeline has no steps');
+  if (steps.length > MAX_STEPS) return refuse(null, `a job has at most ${MAX_STEPS} steps`);
+  const byId = new Map<string, StepSpec>();
   for (const step of steps) {
-    if (step.id === SOURCE || seen.has(step.id)) {
-      return {
-        ok: false,
-        problem: { step: step.id, message: `step id "${step.id}" is used twice or reserved` },
-      };
-    }
-    for (const input of step.inputs) {
-      if (input === SOURCE || seen.has(input)) continue;
-      const message = all.has(input)
-        ? `step "${step.id}" reads "${input}", which does not come before it (cycle or wrong order)`
-        : `step "${step.id}" reads "${input}", which does not exist`;
-      return { ok: false, problem: { step: step.id, message } };
-    }
-    seen.add(step.id);
+    if (step.id === SOURCE || step.id === BUNDLE_STEP)
+      return refuse(step.id, `step id "${step.id}" is reserved`);
+    if (byId.has(step.id)) return refuse(step.id, `step id "${step.id}" is used twice`);
+    byId.set(step.id, step);
   }
-  return { ok: true, steps: [...steps] };
+  for (const step of steps) {
+    const missing = step.inputs.find((input) => input !== SOURCE && !byId.has(input));
+    if (missing !== undefined)
+      return refuse(step.id, `step "${step.id}" reads "${missing}", which does not exist`);
+  }
+  const ordered: StepSpec[] = [];
+  const placed = new Set<string>([SOURCE]);
+  while (ordered.length < steps.length) {
+    const next = steps.find(
+      (step) => !placed.has(step.id) && step.inputs.every((input) => placed.has(input)),
+    );
+    if (next === undefined) {
+      const stuck = steps.filter((step) => !placed.has(step.id));
+      const onCycle = stuck.find((step) => reaches(step.id, step.id, byId)) ?? stuck[0];
+      return refuse(onCycle?.id ?? null, `step "${onCycle?.id}" is part of a cycle`);
+    }
+    ordered.push(next);
+    placed.add(next.id);
+  }
+  return { ok: true, steps: ordered };
+}
+
+/** Whether `target` is reachable from `from` by following inputs. */
+function reaches(from: string, target: string, byId: ReadonlyMap<string, StepSpec>): boolean {
+  const seen = new Set<string>();
+  const stack = [...(byId.get(from)?.inputs ?? [])];
+  while (stack.length > 0) {
+    const id = stack.pop() ?? SOURCE;
+    if (id === target) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(byId.get(id)?.inputs ?? []));
+  }
+  return false;
+}
+
+/**
+ * Adds the ZIP step reading every downloadable (image) result when there are two or more of them.
+ * EXIF (`metadata`) results are JSON shown in the job body, not files worth bundling.
+ */
+export function withBundle(steps: readonly StepSpec[]): StepSpec[] {
+  const files = steps.filter((step) => step.result !== null && step.op !== 'metadata').map((step) => step.id);
+  if (files.length < 2) return [...steps];
+  return [...steps, { id: BUNDLE_STEP, op: 'bundle', params: {}, inputs: files, result: null }];
 }

@@ -1,10 +1,16 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { DeterministicStepError } from '../../../shared/bus/worker.ts';
 import { CONTENT_TYPES, type ImageFormat } from '../../../shared/events/operations.ts';
+import { type EncodeMode, encode, encoderSettings } from './encode.ts';
+import { exifPlan } from './exif-strip.ts';
+import { type ResizeBox, targetSize } from './params.ts';
 
-export type ConvertParams = Readonly<{
+export type ConvertLimits = Readonly<{ maxInputPixels: number; maxOutputPixels: number; keepGps: boolean }>;
+export type ConvertRequest = Readonly<{
+  format: ImageFormat;
+  mode: EncodeMode;
   quality?: number;
-  resize?: Readonly<{ width?: number; height?: number }>;
+  resize?: ResizeBox;
 }>;
 
 export type Converted = Readonly<{
@@ -15,39 +21,62 @@ export type Converted = Readonly<{
   height: number;
 }>;
 
-/** Encoder settings per format: chosen for throughput at a sensible size. */
-function encode(image: Sharp, format: ImageFormat, quality: number | undefined): Sharp {
-  switch (format) {
-    case 'jpg':
-      return image.flatten({ background: '#ffffff' }).jpeg({ quality: quality ?? 85, mozjpeg: false });
-    case 'png':
-      return image.png({ compressionLevel: 6 });
-    case 'webp':
-      return image.webp({ quality: quality ?? 80, effort: 4 });
-    case 'avif':
-      return image.avif({ quality: 50, effort: 2 });
-    default: {
-      const never: never = format;
-      throw new Error(`unknown format ${String(never)}`);
-    }
+/** Opens an image for decoding: first frame only, pixel limit enforced, corrupt data is an error. */
+export function openImage(input: Buffer, maxInputPixels: number): Sharp {
+  return sharp(input, { limitInputPixels: maxInputPixels, failOn: 'error', pages: 1 });
+}
+
+/** Runs a sharp call; anything it throws is about the image itself, so it is deterministic. */
+export async function decoding<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new DeterministicStepError(`cannot decode image: ${(error as Error).message}`);
   }
 }
 
-/** Decodes (first frame, orientation applied), optionally resizes, and encodes to `format`. */
+/**
+ * Orientation first, then the optional resize (fit inside, aspect ratio kept), then the encoder.
+ * Animated input yields its first frame. ICC and EXIF follow `keepMetadata`'s policy.
+ */
 export async function convertImage(
   input: Buffer,
-  format: ImageFormat,
-  params: ConvertParams,
-  limitInputPixels: number,
+  request: ConvertRequest,
+  limits: ConvertLimits,
 ): Promise<Converted> {
-  let image = sharp(input, { limitInputPixels, failOn: 'error', pages: 1 }).rotate();
-  if (params.resize && (params.resize.width || params.resize.height)) {
-    image = image.resize({ width: params.resize.width, height: params.resize.height, fit: 'inside' });
+  const image = openImage(input, limits.maxInputPixels);
+  const meta = await decoding(() => image.metadata());
+  checkSizes(meta, request.resize, limits);
+  let pipeline = keepMetadata(image.rotate(), meta, limits.keepGps);
+  if (request.resize) pipeline = pipeline.resize({ ...request.resize, fit: 'inside' });
+  const settings = encoderSettings(request.format, request.mode, request.quality);
+  const { data, info } = await decoding(() =>
+    encode(pipeline, settings).toBuffer({ resolveWithObject: true }),
+  );
+  const format = request.format;
+  return { data, format, contentType: CONTENT_TYPES[format], width: info.width, height: info.height };
+}
+
+/** The input's pixel limit is sharp's own (`limitInputPixels`, checked on the header); this is the output's. */
+function checkSizes(meta: Metadata, resize: ResizeBox | undefined, limits: ConvertLimits): void {
+  const { width, height } = targetSize(meta.autoOrient.width, meta.autoOrient.height, resize);
+  if (width * height > limits.maxOutputPixels) {
+    throw new DeterministicStepError(
+      `output of ${width}x${height} exceeds the limit of ${limits.maxOutputPixels} pixels`,
+    );
   }
-  try {
-    const { data, info } = await encode(image, format, params.quality).toBuffer({ resolveWithObject: true });
-    return { data, format, contentType: CONTENT_TYPES[format], width: info.width, height: info.height };
-  } catch (error) {
-    throw new DeterministicStepError(`cannot process image: ${(error as Error).message}`);
-  }
+}
+
+/**
+ * ICC: an RGB or grey profile is kept as is (pixels untouched, wide gamut survives); CMYK, which the web
+ * formats cannot carry, is converted to sRGB with an sRGB profile attached. EXIF: kept, minus the GPS
+ * directory unless `keepGps`; EXIF that cannot be parsed (so GPS cannot be ruled out) is dropped.
+ */
+export function keepMetadata(image: Sharp, meta: Metadata, keepGps: boolean): Sharp {
+  let out = image;
+  if (meta.icc) out = meta.space === 'cmyk' ? out.withIccProfile('srgb') : out.keepIccProfile();
+  if (!meta.exif) return out;
+  const plan = exifPlan(meta.exif, keepGps);
+  if (plan === 'drop') return out;
+  return plan === 'keep' ? out.keepExif() : out.withExif(plan);
 }
