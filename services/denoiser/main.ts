@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import { ensureModels } from '../../models/convert.ts';
+import { connectBus } from '../../shared/bus/connect.ts';
+import { consumeLoop } from '../../shared/bus/consume.ts';
+import { stepWorker } from '../../shared/bus/worker.ts';
+import { createLogger } from '../../shared/log.ts';
+import { Storage } from '../../shared/storage/storage.ts';
+import { readConfig } from './config.ts';
+import { executeDenoise, type Sessions } from './execute.ts';
+import { createSession } from './inference/session.ts';
+
+const config = readConfig(process.env);
+const { infra } = config;
+const log = createLogger('denoiser', { level: infra.logLevel, pretty: infra.logPretty });
+const storage = new Storage(infra.s3);
+await storage.ensureBucket(log);
+
+let sessions: Sessions | null = null;
+let unavailableReason = '';
+try {
+  const paths = await ensureModels({ weightsDir: config.weightsDir, onnxDir: config.onnxDir });
+  const options = { intraOpNumThreads: config.threads };
+  sessions = {
+    blind: await createSession(paths.blind, options),
+    clip: await createSession(paths.clip, options),
+  };
+} catch (error) {
+  unavailableReason = `the DnCNN models are not installed on this denoiser: ${(error as Error).message}`;
+  log.error(unavailableReason);
+}
+
+const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser' });
+const stop = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
+const execute = executeDenoise({
+  storage,
+  sessions,
+  unavailableReason,
+  tileSize: config.tileSize,
+  maxInputPixels: config.maxInputPixels,
+});
+const handle = stepWorker({
+  bus,
+  log,
+  now: () => new Date(),
+  worker: `denoiser@${hostname()}:${process.pid}`,
+  maxDeliver: infra.maxDeliver,
+  execute,
+});
+
+log.info(
+  { concurrency: config.concurrency, threads: config.threads, tileSize: config.tileSize },
+  'denoiser consuming',
+);
+await consumeLoop({
+  js: bus.js,
+  stream: bus.names.workStream,
+  durable: bus.names.durable.denoiser,
+  concurrency: config.concurrency,
+  heartbeatMs: Math.floor(infra.ackWaitMs / 3),
+  handle,
+  log,
+  signal: stop.signal,
+});
+await bus.nc.drain();
+storage.destroy();
+log.info('denoiser stopped');
