@@ -99,8 +99,17 @@ export const READ_MODEL_TABLES = [
   'projection_checkpoints',
 ] as const;
 
-export function createDb(connectionString: string, max = 10): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max }) }),
-  });
+/**
+ * An idle pooled connection that Postgres closes (restart, failover, a dropped database) makes the pool
+ * emit `error`; without a listener that would crash the process. The pool already discards the broken
+ * client, and the next query reconnects (or fails, and the caller answers 503), so it is only reported.
+ */
+export function createDb(
+  connectionString: string,
+  max = 10,
+  onIdleError: (error: Error) => void = () => {},
+): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

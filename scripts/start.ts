@@ -15,6 +15,7 @@ const services: Command[] = [
   { name: 'denoiser', command: tsx('services/denoiser/main.ts') },
   { name: 'intake', command: tsx('services/intake/main.ts') },
   { name: 'notifier', command: tsx('services/notifier/main.ts') },
+  { name: 'expiry', command: tsx('services/expiry/main.ts') },
 ];
 const commands: Command[] = embeddedS3
   ? [

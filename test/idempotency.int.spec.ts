@@ -49,7 +49,8 @@ describe('consumers are idempotent under redelivery and duplicates', () => {
     await h.waitForJob(jobId, (view) => view.job.status === 'COMPLETED');
     await settle(h);
     const baseline = await counts(jobId);
-    assert.deepEqual(baseline, { jobs: 1, steps: 2, artifacts: 2, timeline: 9, outputs: 2, events: 9 });
+    // two conversions and the ZIP bundle step the planner adds after them
+    assert.deepEqual(baseline, { jobs: 1, steps: 3, artifacts: 3, timeline: 12, outputs: 2, events: 12 });
 
     // 1. Redelivery: every consumer of the event stream sees the whole history again.
     await h.stop();

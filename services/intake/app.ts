@@ -2,15 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { apiKeyAuth } from './auth.ts';
 import type { IntakeDeps } from './deps.ts';
+import { docsApi } from './docs.api.ts';
 import { ApiError } from './errors.ts';
 import { eventsApi } from './events.api.ts';
 import { healthApi } from './health.api.ts';
 import { jobsApi } from './jobs.api.ts';
+import { createMetrics } from './metrics.ts';
 import { processApi } from './process.api.ts';
 
 export function createApp(deps: IntakeDeps) {
   const app = new Hono();
+  const metrics = createMetrics();
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
@@ -18,10 +22,16 @@ export function createApp(deps: IntakeDeps) {
     c.header('X-Request-ID', requestId);
     await next();
   });
+  app.use('*', metrics.middleware);
+  app.use('/api/*', apiKeyAuth(deps.config.apiKey));
   app.route('/api', healthApi(deps));
   app.route('/api', processApi(deps));
   app.route('/api', jobsApi(deps));
   app.route('/api', eventsApi(deps));
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+  );
+  app.route('/docs', docsApi());
   app.use('/*', serveStatic({ root: deps.config.webDir }));
 
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));

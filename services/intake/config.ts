@@ -1,24 +1,40 @@
-import { type Env, int, optionalStr } from '../../shared/config/env.ts';
+import { type Env, int, list, optionalStr, str } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
 
 export type IntakeConfig = Readonly<{
   infra: InfraConfig;
   port: number;
   host: string;
+  /** Largest accepted upload; exactly this many bytes is accepted. */
   maxUploadBytes: number;
+  /** Decompression-bomb guard: images with more pixels are refused from their header, before decoding. */
   maxInputPixels: number;
+  /** Largest output (width × height) a resize may ask for. */
+  maxOutputPixels: number;
+  /** When set, every /api route but the health checks needs `X-API-Key`. Never logged. */
   apiKey: string | null;
+  /** Webhook targets let through the SSRF guard (`host`, `host:port`, address or CIDR). */
+  webhookAllowedHosts: readonly string[];
+  idempotencyTtlSeconds: number;
+  /** What a 429 (work queue full) tells clients to wait. */
+  retryAfterSeconds: number;
   webDir: string;
 }>;
 
 export function readConfig(env: Env): IntakeConfig {
+  // WEBHOOK_ALLOWED_HOSTS is the notifier's name for the same list; WEBHOOK_ALLOW_HOSTS is accepted too.
+  const allowed = list(env, 'WEBHOOK_ALLOWED_HOSTS', list(env, 'WEBHOOK_ALLOW_HOSTS', []));
   return Object.freeze({
     infra: readInfraConfig(env),
     port: int(env, 'PORT', 8000, 1, 65535),
-    host: env.HOST ?? '0.0.0.0',
+    host: str(env, 'HOST', '0.0.0.0'),
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 10 * 1024 * 1024, 1),
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
+    maxOutputPixels: int(env, 'MAX_OUTPUT_PIXELS', 100_000_000, 1),
     apiKey: optionalStr(env, 'API_KEY'),
-    webDir: env.WEB_DIR ?? 'web',
+    webhookAllowedHosts: Object.freeze(allowed),
+    idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
+    retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
+    webDir: str(env, 'WEB_DIR', 'web'),
   });
 }

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../projections/database.ts';
 import type { Bus } from '../../shared/bus/connect.ts';
@@ -11,6 +12,8 @@ export type IntakeDeps = Readonly<{
   bus: Bus;
   storage: Storage;
   db: Kysely<Database>;
+  /** Idempotency keys. Only submissions that carry an `Idempotency-Key` need it. */
+  redis: Redis;
   log: Logger;
   now: () => Date;
   newId: () => string;

@@ -22,9 +22,11 @@ async function probe(checks: Readonly<Record<string, Check>>) {
   return { healthy, body: { status: healthy ? 'healthy' : 'unhealthy', dependencies } };
 }
 
-export function healthApi({ db, bus, storage }: IntakeDeps) {
+/** Liveness, and readiness/health: each dependency answers `ok` or `unreachable` (503 when one is down). */
+export function healthApi({ db, bus, storage, redis }: IntakeDeps) {
   const checks: Record<string, Check> = {
     database: () => sql`select 1`.execute(db),
+    redis: () => redis.ping(),
     nats: () => bus.nc.flush(),
     storage: () => storage.ping(),
   };

@@ -7,6 +7,7 @@ import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { createApp } from './app.ts';
 import { readConfig } from './config.ts';
+import { createRedis } from './redis.ts';
 
 const config = readConfig(process.env);
 const { infra } = config;
@@ -14,12 +15,15 @@ const log = createLogger('intake', { level: infra.logLevel, pretty: infra.logPre
 const storage = new Storage(infra.s3);
 await storage.ensureBucket(log);
 const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'intake' });
-const db = createDb(infra.databaseUrl);
+const db = createDb(infra.databaseUrl, 10, (error) =>
+  log.warn({ err: error }, 'idle database connection lost'),
+);
+const redis = createRedis(infra.redisUrl);
 // Submissions need no Postgres: if it is down now, reads fail with 503 until it is back.
 await ensureDatabase(infra.databaseUrl)
   .then(() => migrateToLatest(db))
   .catch((error: unknown) => log.warn({ err: error }, 'database not ready; job reads will fail until it is'));
-const app = createApp({ config, bus, storage, db, log, now: () => new Date(), newId: randomUUID });
+const app = createApp({ config, bus, storage, db, redis, log, now: () => new Date(), newId: randomUUID });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
   log.info({ port: info.port }, `intake listening on http://localhost:${info.port}`),
@@ -29,6 +33,7 @@ const shutdown = () => {
   server.close(async () => {
     await bus.nc.drain();
     await db.destroy();
+    redis.disconnect();
     storage.destroy();
   });
 };

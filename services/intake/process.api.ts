@@ -1,76 +1,80 @@
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import sharp from 'sharp';
-import { z } from 'zod';
-import { Operation } from '../../shared/events/operations.ts';
+import { bodyLimit } from 'hono/body-limit';
+import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { keys } from '../../shared/storage/storage.ts';
+import { workQueueGuard } from './backpressure.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
-import { sniffImage } from './sniff.ts';
+import { megabytes } from './submission/form.ts';
+import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
+import { statusOf } from './submission/status.ts';
+import { type Submission, validateSubmission } from './submission/validate.ts';
 
-const Operations = z.array(Operation);
+/** Multipart overhead allowed beyond the file limit before the body is refused unread. */
+const FORM_OVERHEAD_BYTES = 1024 * 1024;
 
-function parseOperations(raw: string): z.infer<typeof Operations> {
-  let json: unknown;
+/** Stores the upload and appends `JobSubmitted`: the job exists once this returns. */
+async function submit(deps: IntakeDeps, submission: Submission, jobId: string, requestId: string) {
+  const { config, storage, bus, now } = deps;
+  const { image } = submission;
+  const time = now();
+  const key = keys.raw(jobId, image.format);
+  const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
   try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ApiError(422, `Invalid operations: ${raw}`);
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
+  } catch (error) {
+    deps.log.error({ err: error, jobId }, 'upload could not be stored');
+    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
   }
-  const parsed = Operations.safeParse(json);
-  if (!parsed.success) throw new ApiError(422, `Invalid operations: ${raw}`);
-  if (parsed.data.length === 0) throw new ApiError(422, 'At least one operation is required');
-  return parsed.data;
+  const source = {
+    key,
+    format: image.format,
+    bytes: submission.bytes.length,
+    width: image.width,
+    height: image.height,
+    originalName: submission.originalName,
+    sha256: submission.sha256,
+  };
+  const { operations, operationParams, pipeline, webhookUrl } = submission;
+  const data = { source, operations, operationParams, pipeline, webhookUrl, requestId, expiresAt };
+  const context = { jobId, correlationId: jobId, causationId: null, time: time.toISOString() };
+  try {
+    await bus.log.append(context, [{ type: 'JobSubmitted', data }]);
+  } catch (error) {
+    deps.log.error({ err: error, jobId }, 'JobSubmitted could not be appended');
+    throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly');
+  }
 }
 
-/** `POST /api/process`: validate, store the upload, append `JobSubmitted`. */
-export function processApi({ config, bus, storage, now, newId }: IntakeDeps) {
-  return new Hono().post('/process', async (c) => {
-    const body = await c.req.parseBody();
-    const file = body.file;
-    const operationsRaw = body.operations;
-    if (!(file instanceof File)) throw new ApiError(422, 'file is required');
-    if (typeof operationsRaw !== 'string') throw new ApiError(422, 'operations is required');
-    if (file.size > config.maxUploadBytes) {
-      throw new ApiError(413, `File exceeds ${Math.floor(config.maxUploadBytes / 1024 / 1024)}MB limit`);
-    }
-    const bytes = Buffer.from(await file.arrayBuffer());
-    const sniffed = await sniffImage(bytes);
-    if (!('format' in sniffed)) throw new ApiError(400, `Unsupported file type: ${sniffed.found}`);
-    const operations = parseOperations(operationsRaw);
-    const meta = await sharp(bytes, { limitInputPixels: config.maxInputPixels })
-      .metadata()
-      .catch((error: Error) => {
-        throw new ApiError(400, `Unsupported file type: unreadable image (${error.message})`);
-      });
+/** `POST /api/process`: refuse under overload, validate, reserve the idempotency key, store, append. */
+export function processApi(deps: IntakeDeps) {
+  const { config, bus, redis, log, newId } = deps;
+  const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
+  const guard = workQueueGuard(bus, config.retryAfterSeconds);
+  const limit = bodyLimit({
+    maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
+    onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
+  });
+  return new Hono().post('/process', limit, async (c) => {
+    await guard();
+    const submission = await validateSubmission(await c.req.parseBody(), config, log);
+    const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
     const jobId = newId();
-    const requestId = c.get('requestId' as never) as string;
-    const time = now();
-    const key = keys.raw(jobId, sniffed.format);
-    await storage.put(key, bytes, file.type || 'application/octet-stream');
-    const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
-    await bus.log.append({ jobId, correlationId: jobId, causationId: null, time: time.toISOString() }, [
-      {
-        type: 'JobSubmitted',
-        data: {
-          source: {
-            key,
-            format: sniffed.format,
-            bytes: bytes.length,
-            width: meta.width ?? 1,
-            height: meta.height ?? 1,
-            originalName: file.name || 'image',
-            sha256: createHash('sha256').update(bytes).digest('hex'),
-          },
-          operations,
-          operationParams: {},
-          pipeline: null,
-          webhookUrl: null,
-          requestId,
-          expiresAt,
-        },
-      },
-    ]);
+    const print = fingerprint(submission);
+    if (clientKey !== null) {
+      const reservation = await idempotency.reserve(clientKey, print, jobId);
+      if (reservation.kind === 'replay') {
+        const history = await bus.log.history(reservation.jobId);
+        const status = statusOf(history.events.map((stored) => stored.event));
+        return c.json({ job_id: reservation.jobId, status }, 202);
+      }
+    }
+    try {
+      await submit(deps, submission, jobId, c.get('requestId' as never) as string);
+    } catch (error) {
+      if (clientKey !== null) await idempotency.release(clientKey, print, jobId);
+      throw error;
+    }
     return c.json({ job_id: jobId, status: 'PENDING' }, 202);
   });
 }

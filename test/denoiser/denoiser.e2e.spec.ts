@@ -44,7 +44,9 @@ describe('the denoiser service', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       pixels[i] = 96 + (seed % 64);
     }
-    return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    return sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
   }
 
   it('denoises a noisy photo through the whole system: a PNG much closer to the clean image', async () => {
@@ -59,7 +61,9 @@ describe('the denoiser service', () => {
     assert.equal(view.job.status, 'COMPLETED', view.job.error_message ?? '');
     const artifact = view.artifacts[0];
     assert.equal(artifact?.format, 'png');
-    const output = await sharp(await h.storage.get(artifact?.key ?? '')).raw().toBuffer({ resolveWithObject: true });
+    const output = await sharp(await h.storage.get(artifact?.key ?? ''))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.equal(output.info.width, clean.width);
     assert.equal(output.info.height, clean.height);
     const before = psnr8(noisy.data, clean.data);
@@ -72,7 +76,9 @@ describe('the denoiser service', () => {
     const heavy = [await submit(big), await submit(big), await submit(big)];
     const light = await submit(await noisyPng(64, 64), '["webp"]');
     await h.waitForJob(light, (v) => v.job.status === 'COMPLETED', 30_000);
-    const states = await Promise.all(heavy.map(async (id) => (await h.waitForJob(id, () => true)).job.status));
+    const states = await Promise.all(
+      heavy.map(async (id) => (await h.waitForJob(id, () => true)).job.status),
+    );
     const unfinished = states.filter((status) => status !== 'COMPLETED');
     assert.ok(unfinished.length >= 2, `webp finished while denoise jobs were pending: ${states.join(', ')}`);
     for (const id of heavy) await h.waitForJob(id, (v) => v.job.status === 'COMPLETED', 180_000);
@@ -82,7 +88,11 @@ describe('the denoiser service', () => {
     for (const service of denoisers) await service.kill('SIGKILL');
     const first = await startDenoiser();
     const jobId = await submit(await noisyPng(1000, 800));
-    await waitFor(() => h.history(jobId), (events) => events.some((e) => e.type === 'StepStarted'), 30_000);
+    await waitFor(
+      () => h.history(jobId),
+      (events) => events.some((e) => e.type === 'StepStarted'),
+      30_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     await first.kill('SIGKILL');
     await startDenoiser();
@@ -98,22 +108,36 @@ describe('the denoiser service', () => {
     const jobId = randomUUID();
     const key = `raw/${jobId}/source.png`;
     await h.storage.put(key, await noisyPng(32, 32), 'image/png');
-    await h.bus.log.append({ jobId, correlationId: jobId, causationId: null, time: new Date().toISOString() }, [
-      {
-        type: 'JobSubmitted',
-        data: {
-          source: { key, format: 'png', bytes: 1, width: 32, height: 32, originalName: 'x.png', sha256: 'e'.repeat(64) },
-          operations: ['denoise'],
-          operationParams: { denoise: { model: 'clip', sigma: 500 } },
-          pipeline: null,
-          webhookUrl: null,
-          requestId: 'denoise-invalid',
-          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    await h.bus.log.append(
+      { jobId, correlationId: jobId, causationId: null, time: new Date().toISOString() },
+      [
+        {
+          type: 'JobSubmitted',
+          data: {
+            source: {
+              key,
+              format: 'png',
+              bytes: 1,
+              width: 32,
+              height: 32,
+              originalName: 'x.png',
+              sha256: 'e'.repeat(64),
+            },
+            operations: ['denoise'],
+            operationParams: { denoise: { model: 'clip', sigma: 500 } },
+            pipeline: null,
+            webhookUrl: null,
+            requestId: 'denoise-invalid',
+            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          },
         },
-      },
-    ]);
+      ],
+    );
     const view = await h.waitForJob(jobId, (v) => v.job.status === 'FAILED', 30_000);
-    assert.match(view.job.error_message ?? '', /Step "denoise" \(denoise\) failed: invalid denoise parameters/);
+    assert.match(
+      view.job.error_message ?? '',
+      /Step "denoise" \(denoise\) failed: invalid denoise parameters/,
+    );
     const history = await h.history(jobId);
     assert.equal(history.filter((event) => event.type === 'StepStarted').length, 1, 'not retried');
     assert.equal(history.filter((event) => event.type === 'StepRetrying').length, 0);

@@ -5,9 +5,12 @@ import { ensureDatabase, migrateToLatest } from '../../db/migrator.ts';
 import { createDb, type Database } from '../../projections/database.ts';
 import { onEvent as projectEvent } from '../../projections/projector.ts';
 import { findJob, type JobView } from '../../projections/queries.ts';
+import { readConfig as readConverterConfig } from '../../services/converter/config.ts';
 import { executeConvert } from '../../services/converter/execute.ts';
+import { sweepExpired } from '../../services/expiry/sweep.ts';
 import { createApp } from '../../services/intake/app.ts';
 import { readConfig as readIntakeConfig } from '../../services/intake/config.ts';
+import { createRedis } from '../../services/intake/redis.ts';
 import { onDispatch, onMaxDeliveries, onEvent as planEvent } from '../../services/planner/handlers.ts';
 import { type Bus, connectBus } from '../../shared/bus/connect.ts';
 import { consumeLoop } from '../../shared/bus/consume.ts';
@@ -17,8 +20,10 @@ import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { freshEnv } from './env.ts';
 import { ensureS3Server } from './moto.ts';
+import { standInDenoise } from './stand-in-denoiser.ts';
 
-export type Loop = 'planner' | 'dispatcher' | 'advisories' | 'converter' | 'projections';
+/** `denoise-standin` is never started by default: it is started by name where no real denoiser runs. */
+export type Loop = 'planner' | 'dispatcher' | 'advisories' | 'converter' | 'projections' | 'denoise-standin';
 const ALL: readonly Loop[] = ['planner', 'dispatcher', 'advisories', 'converter', 'projections'];
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -39,8 +44,10 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const db = createDb(infra.databaseUrl);
   await migrateToLatest(db);
   const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'test' });
+  const redis = createRedis(infra.redisUrl);
   const now = () => new Date();
-  const app = createApp({ config, bus, storage, db, log, now, newId: randomUUID });
+  const app = createApp({ config, bus, storage, db, redis, log, now, newId: randomUUID });
+  const converter = readConverterConfig(env);
   const running = new Map<Loop, { stop: AbortController; done: Promise<void> }>();
 
   const handlerFor = (loop: Loop) => {
@@ -78,7 +85,18 @@ export async function startHarness(overrides: Record<string, string> = {}) {
             ...deps,
             worker: 'test-converter',
             maxDeliver: infra.maxDeliver,
-            execute: executeConvert({ storage, maxInputPixels: config.maxInputPixels }),
+            execute: executeConvert({ storage, ...converter }),
+          }),
+        };
+      case 'denoise-standin':
+        return {
+          stream: bus.names.workStream,
+          durable: bus.names.durable.denoiser,
+          handle: stepWorker({
+            ...deps,
+            worker: 'test-denoise-standin',
+            maxDeliver: infra.maxDeliver,
+            execute: standInDenoise(storage),
           }),
         };
     }
@@ -90,6 +108,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
     bus,
     db,
     storage,
+    redis,
     app,
     log,
     start(...loops: Loop[]) {
@@ -136,8 +155,12 @@ export async function startHarness(overrides: Record<string, string> = {}) {
     async history(jobId: string) {
       return (await bus.log.history(jobId)).events.map((stored) => stored.event);
     },
+    /** One pass of the retention sweeper, at `at` (default: now). */
+    sweepExpired: (at: Date = new Date()) => sweepExpired({ db, bus, storage, log, now: () => at }, 100),
     async close() {
       await harness.stop();
+      await deleteRedisKeys(redis, `${infra.namespace}:*`);
+      redis.disconnect();
       await cleanup(bus, storage, db, infra.databaseUrl);
     },
   };
@@ -158,6 +181,15 @@ export async function waitFor<T>(
     last = await probe();
   }
   return last;
+}
+
+async function deleteRedisKeys(redis: ReturnType<typeof createRedis>, pattern: string) {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (found.length > 0) await redis.del(...found);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 /** Deletes the run's streams, bucket contents and database. */

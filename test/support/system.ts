@@ -1,10 +1,10 @@
+import { ensureDatabase } from '../../db/migrator.ts';
+import { createDb } from '../../projections/database.ts';
 import { connectBus } from '../../shared/bus/connect.ts';
 import { readInfraConfig } from '../../shared/config/infra.ts';
 import { Storage } from '../../shared/storage/storage.ts';
-import { createDb } from '../../projections/database.ts';
-import { ensureDatabase } from '../../db/migrator.ts';
-import { cleanup } from './harness.ts';
 import { freshEnv } from './env.ts';
+import { cleanup } from './harness.ts';
 import { ensureS3Server } from './moto.ts';
 import { type ServiceProcess, spawnService } from './processes.ts';
 import { weightsDir } from './shared-data.ts';

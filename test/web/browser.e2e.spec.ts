@@ -29,7 +29,13 @@ describe('the web app in a real browser against the running system', () => {
     shortLived = `http://127.0.0.1:${port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
     });
     // one context for the whole run: localStorage (the history) persists across pages, as in one browser
     context = await browser.newContext();
@@ -80,7 +86,7 @@ describe('the web app in a real browser against the running system', () => {
     await waitDone(page);
     assert.equal(await page.textContent('#job-live'), 'Done.');
     const statuses = await page.$$eval('#job-steps li', (items) => items.map((item) => item.className));
-    assert.deepEqual(statuses, ['succeeded', 'succeeded']);
+    assert.deepEqual(statuses, ['succeeded', 'succeeded', 'succeeded'], 'webp, avif and the ZIP bundle step');
     await page.screenshot({ path: `${SHOTS}/results.png`, fullPage: true });
 
     const links = await page.$$eval('#result-cards a', (anchors) =>
@@ -104,7 +110,9 @@ describe('the web app in a real browser against the running system', () => {
     const page = await open();
     const noisy = Buffer.alloc(200 * 150 * 3);
     for (let i = 0; i < noisy.length; i++) noisy[i] = 100 + ((i * 7919) % 61);
-    const png = await sharp(noisy, { raw: { width: 200, height: 150, channels: 3 } }).png().toBuffer();
+    const png = await sharp(noisy, { raw: { width: 200, height: 150, channels: 3 } })
+      .png()
+      .toBuffer();
     await page.setInputFiles('#file', await file('noisy.png', png));
     await page.check('#op-denoise', { force: true });
     await page.click('#submit');

@@ -1,6 +1,6 @@
 import type { NewEvent, RunStep, StepOutput } from '../../../shared/events/events.ts';
 import { SOURCE, type StepSpec } from '../../../shared/events/operations.ts';
-import { stepsFromOperations, validateDag } from '../../../shared/plan/dag.ts';
+import { stepsFromOperations, validateDag, withBundle } from '../../../shared/plan/dag.ts';
 import { keys } from '../../../shared/storage/storage.ts';
 import { evolve, isFinished, type JobState } from './plan.ts';
 
@@ -41,6 +41,7 @@ export function decideAll(
   return out;
 }
 
+/** The requested DAG (the pipeline, or one step per operation), validated, then the ZIP step after all. */
 function plan(state: Extract<JobState, { status: 'submitted' }>): NewEvent {
   const { request } = state;
   const requested = request.pipeline ?? stepsFromOperations(request.operations, request.operationParams);
@@ -51,7 +52,7 @@ function plan(state: Extract<JobState, { status: 'submitted' }>): NewEvent {
       data: { error: `Invalid pipeline: ${result.problem.message}`, failedStep: null },
     };
   }
-  return { type: 'JobPlanned', data: { steps: result.steps } };
+  return { type: 'JobPlanned', data: { steps: withBundle(result.steps) } };
 }
 
 function advance(state: Extract<JobState, { status: 'active' }>): NewEvent[] {

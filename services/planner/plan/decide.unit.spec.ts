@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EVENT_VERSION, type JobEvent, type NewEvent } from '../../../shared/events/events.ts';
+import type { StepSpec } from '../../../shared/events/operations.ts';
 import { decideAll } from './decide.ts';
 import { fold } from './plan.ts';
 
@@ -121,5 +122,83 @@ describe('planner decide', () => {
   it('does not dispatch a step twice', () => {
     const planned = decideAll(fold([stamp(submitted(['webp']))]), stamp);
     given(submitted(['webp']), ...planned).decides([]);
+  });
+});
+
+describe('planner decide: a DAG of steps', () => {
+  const submittedWith = (pipeline: StepSpec[]): NewEvent => {
+    const base = submitted(['webp']);
+    assert.ok(base.type === 'JobSubmitted');
+    return { type: 'JobSubmitted', data: { ...base.data, pipeline } };
+  };
+  const pipeline = submittedWith([
+    { id: 'dn', op: 'denoise', params: {}, inputs: ['source'], result: null },
+    { id: 'small', op: 'resize', params: { width: 2 }, inputs: ['dn'], result: null },
+    { id: 'web', op: 'webp', params: {}, inputs: ['small'], result: 'web' },
+    { id: 'av', op: 'avif', params: {}, inputs: ['dn'], result: 'av' },
+  ]);
+  const succeeded = (stepId: string, format: string): NewEvent => ({
+    type: 'StepSucceeded',
+    data: {
+      stepId,
+      output: { ...output(stepId), key: `outputs/${jobId}/${stepId}.${format}`, format },
+      metadata: null,
+      durationMs: 3,
+    },
+  });
+  const run = (...events: NewEvent[]) => {
+    const history = [pipeline, ...decideAll(fold([stamp(pipeline)]), stamp), ...events];
+    return { history, decided: decideAll(fold(history.map(stamp)), stamp) };
+  };
+
+  it('plans the pipeline plus a ZIP step, and dispatches only the step that reads the source', () => {
+    const { history } = run();
+    const planned = history.find((event) => event.type === 'JobPlanned');
+    assert.ok(planned?.type === 'JobPlanned');
+    assert.deepEqual(
+      planned.data.steps.map((s) => `${s.id}<-${s.inputs.join('+')}`),
+      ['dn<-source', 'small<-dn', 'web<-small', 'av<-dn', 'bundle<-web+av'],
+    );
+    assert.deepEqual(history.slice(2).map(describeEvent), ['StepDispatched:dn']);
+  });
+
+  it('runs both branches in parallel once the shared input exists, each reading its output', () => {
+    const { decided } = run(succeeded('dn', 'png'));
+    assert.deepEqual(decided.map(describeEvent), ['StepDispatched:small', 'StepDispatched:av']);
+    const resize = decided[0];
+    assert.ok(resize?.type === 'StepDispatched');
+    assert.equal(resize.data.command.inputs[0]?.key, `outputs/${jobId}/dn.png`);
+    assert.equal(
+      resize.data.command.outputKey,
+      `outputs/${jobId}/small.png`,
+      'resize keeps its input format',
+    );
+  });
+
+  it('bundles after every result, then completes', () => {
+    const first = run(succeeded('dn', 'png'), succeeded('small', 'png'), succeeded('av', 'avif'));
+    assert.deepEqual(first.decided.map(describeEvent), ['StepDispatched:web']);
+    const second = run(
+      ...[succeeded('dn', 'png'), succeeded('small', 'png'), succeeded('av', 'avif')],
+      ...first.decided,
+      succeeded('web', 'webp'),
+    );
+    const bundle = second.decided[0];
+    assert.ok(bundle?.type === 'StepDispatched');
+    assert.deepEqual(
+      bundle.data.command.inputs.map((input) => input.key),
+      [`outputs/${jobId}/web.webp`, `outputs/${jobId}/av.avif`],
+    );
+    assert.equal(bundle.data.command.outputKey, `bundles/${jobId}/bundle.zip`);
+  });
+
+  it('fails the job naming the step on a cycle in the pipeline', () => {
+    const cyclic = submittedWith([
+      { id: 'a', op: 'resize', params: {}, inputs: ['b'], result: null },
+      { id: 'b', op: 'webp', params: {}, inputs: ['a'], result: 'b' },
+    ]);
+    const decided = decideAll(fold([stamp(cyclic)]), stamp);
+    assert.equal(decided[0]?.type, 'JobFailed');
+    assert.match(JSON.stringify(decided[0]?.data), /step \\"a\\" is part of a cycle/);
   });
 });

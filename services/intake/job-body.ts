@@ -1,0 +1,86 @@
+import type { JobView } from '../../projections/queries.ts';
+import type { JobEvent } from '../../shared/events/events.ts';
+import type { Storage } from '../../shared/storage/storage.ts';
+import { statusOf } from './submission/status.ts';
+
+type Artifact = JobView['artifacts'][number];
+type Step = JobView['steps'][number];
+
+const iso = (time: Date | null) => time?.toISOString() ?? null;
+
+function stepBody(step: Step, artifact: Artifact | undefined) {
+  return {
+    id: step.step_id,
+    operation: step.op,
+    inputs: step.inputs,
+    result: step.result,
+    status: step.status,
+    attempts: step.attempts,
+    error: step.error,
+    dispatched_at: iso(step.dispatched_at),
+    started_at: iso(step.started_at),
+    finished_at: iso(step.finished_at),
+    duration_ms: step.duration_ms,
+    output: artifact
+      ? { format: artifact.format, bytes: artifact.bytes, width: artifact.width, height: artifact.height }
+      : null,
+  };
+}
+
+/**
+ * The public job body. Download URLs are signed on every read and live only until the job's retention
+ * ends; once it has ended the job says `expired: true` and hands out no links at all.
+ */
+export async function jobBody(view: JobView, storage: Storage, now: Date) {
+  const { job, steps, artifacts } = view;
+  const secondsLeft = Math.floor((job.expires_at.getTime() - now.getTime()) / 1000);
+  const expired = job.expired || secondsLeft <= 0;
+  const byStep = new Map(artifacts.map((artifact) => [artifact.step_id, artifact]));
+  const bundleStep = steps.find((step) => step.op === 'bundle');
+  const sign = (artifact: Artifact) => storage.presign(artifact.key, artifact.filename, secondsLeft);
+  const resultUrls: Record<string, string> = {};
+  let archiveUrl: string | null = null;
+  if (!expired) {
+    for (const artifact of artifacts) {
+      if (artifact.result !== null) resultUrls[artifact.result] = await sign(artifact);
+    }
+    const bundle = bundleStep && byStep.get(bundleStep.step_id);
+    if (bundle) archiveUrl = await sign(bundle);
+  }
+  return {
+    job_id: job.job_id,
+    status: job.status,
+    operations: job.operations,
+    result_urls: resultUrls,
+    archive_url: archiveUrl,
+    metadata: job.metadata ?? {},
+    error_message: job.error_message,
+    created_at: job.created_at.toISOString(),
+    expires_at: job.expires_at.toISOString(),
+    expired,
+    steps: steps.map((step) => stepBody(step, expired ? undefined : byStep.get(step.step_id))),
+  };
+}
+
+/**
+ * The body of a job the read model has not caught up with yet (it trails the log by milliseconds):
+ * built from the job's own events, without links, so a GET right after the 202 never says 404.
+ */
+export function jobBodyFromLog(events: readonly JobEvent[], now: Date) {
+  const submitted = events.find((event) => event.type === 'JobSubmitted');
+  if (submitted?.type !== 'JobSubmitted') return null;
+  const { operations, expiresAt } = submitted.data;
+  return {
+    job_id: submitted.metadata.jobId,
+    status: statusOf(events),
+    operations,
+    result_urls: {},
+    archive_url: null,
+    metadata: {},
+    error_message: null,
+    created_at: new Date(submitted.metadata.time).toISOString(),
+    expires_at: new Date(expiresAt).toISOString(),
+    expired: Date.parse(expiresAt) <= now.getTime(),
+    steps: [],
+  };
+}

@@ -1,0 +1,34 @@
+import type { MiddlewareHandler } from 'hono';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+export type Metrics = Readonly<{ registry: Registry; middleware: MiddlewareHandler }>;
+
+/**
+ * Prometheus metrics for `GET /metrics`: process defaults plus request counts and latencies by route
+ * pattern (never by raw path, so job ids do not explode the label set). One registry per app.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pixtools_intake_' });
+  const requests = new Counter({
+    name: 'pixtools_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'pixtools_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath || 'unmatched';
+    duration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  };
+  return { registry, middleware };
+}

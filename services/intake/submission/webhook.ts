@@ -1,0 +1,36 @@
+import type { Logger } from '../../../shared/log.ts';
+import { assertPublicWebhookUrl, WebhookUrlForbiddenError } from '../../../shared/net/ssrf.ts';
+import { ApiError } from '../errors.ts';
+
+const SYNTAX = 'webhook_url must be a valid http(s) URL';
+
+/**
+ * Rule 9: an absolute http(s) URL with a host. Then the SSRF guard: a target that resolves to a
+ * private, loopback or link-local address is refused unless allowed by configuration. A host that does
+ * not resolve right now is accepted: the notifier runs the same guard before every delivery attempt.
+ */
+export async function checkWebhookUrl(
+  raw: string | null,
+  allow: readonly string[],
+  log: Logger,
+): Promise<string | null> {
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ApiError(422, SYNTAX);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new ApiError(422, SYNTAX);
+  }
+  try {
+    await assertPublicWebhookUrl(url.toString(), allow);
+  } catch (error) {
+    if (error instanceof WebhookUrlForbiddenError) {
+      throw new ApiError(422, `webhook_url is not allowed: ${error.message}`);
+    }
+    log.warn({ host: url.hostname, reason: (error as Error).message }, 'webhook host not verified at intake');
+  }
+  return raw;
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createDb } from '../../projections/database.ts';
+import { createApp } from '../../services/intake/app.ts';
+import { createRedis } from '../../services/intake/redis.ts';
+import { type Harness, startHarness, waitFor } from '../support/harness.ts';
+import { samplePng } from '../support/images.ts';
+import { expectAccepted, expectError, post } from './support/http.ts';
+
+describe('running the API: health, degraded dependencies, overload, docs and metrics', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('reports every dependency on /api/health and /api/readyz; /api/livez is just alive', async () => {
+    for (const path of ['/api/health', '/api/readyz']) {
+      const response = await h.app.request(path);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), {
+        status: 'healthy',
+        dependencies: { database: 'ok', redis: 'ok', nats: 'ok', storage: 'ok' },
+      });
+    }
+    assert.deepEqual(await (await h.app.request('/api/livez')).json(), { status: 'alive' });
+  });
+
+  it('with Postgres and Redis down: 503 naming them, job reads 503, submissions still accepted', async () => {
+    const db = createDb('postgres://root@127.0.0.1:1/nowhere', 1);
+    const redis = createRedis('redis://127.0.0.1:1');
+    redis.on('error', () => undefined);
+    const app = createApp({ ...h, db, redis, now: () => new Date(), newId: randomUUID });
+    try {
+      const response = await app.request('/api/health');
+      assert.equal(response.status, 503);
+      assert.deepEqual(await response.json(), {
+        status: 'unhealthy',
+        dependencies: { database: 'unreachable', redis: 'unreachable', nats: 'ok', storage: 'ok' },
+      });
+      const jobId = await expectAccepted(
+        post(app, { bytes: await samplePng(), name: 'a.png' }, { operations: '["webp"]' }),
+      );
+      await expectError(
+        app.request(`/api/jobs/${jobId}`),
+        503,
+        /^Job store unavailable: database unreachable/,
+      );
+    } finally {
+      redis.disconnect();
+      await db.destroy();
+    }
+  });
+
+  it('survives Postgres closing its idle connections (a restart) and reads again', async () => {
+    const jobId = await expectAccepted(
+      post(h.app, { bytes: await samplePng(), name: 'r.png' }, { operations: '["webp"]' }),
+    );
+    assert.equal((await h.app.request(`/api/jobs/${jobId}`)).status, 200); // the pool now holds an idle connection
+    const admin = new pg.Client({ connectionString: h.env.DATABASE_URL });
+    await admin.connect();
+    const killed = await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    await admin.end();
+    assert.ok((killed.rowCount ?? 0) >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await h.app.request(`/api/jobs/${jobId}`)).status, 200);
+  });
+
+  it('answers 422 for a malformed job id and 404 for an unknown one', async () => {
+    await expectError(h.app.request('/api/jobs/not-a-uuid'), 422, 'Invalid job id: not-a-uuid');
+    const id = randomUUID();
+    await expectError(h.app.request(`/api/jobs/${id}`), 404, `Job ${id} not found`);
+  });
+
+  it('describes a job the read model has not caught up with from its events, never 404', async () => {
+    // nothing is running here: the job is only in the log
+    const jobId = await expectAccepted(
+      post(h.app, { bytes: await samplePng(), name: 'fresh.png' }, { operations: '["webp"]' }),
+    );
+    const response = await h.app.request(`/api/jobs/${jobId}`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body.status, 'PENDING');
+    assert.deepEqual(body.operations, ['webp']);
+    assert.deepEqual(body.result_urls, {});
+    assert.equal(body.expired, false);
+  });
+
+  it('serves interactive OpenAPI docs from local files, and Prometheus metrics', async () => {
+    const page = await h.app.request('/docs');
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /swagger-ui-bundle\.js/);
+    assert.ok(!/https?:\/\//.test(html), 'no CDN');
+    const bundle = await h.app.request('/docs/swagger-ui-bundle.js');
+    assert.equal(bundle.status, 200);
+    assert.ok((await bundle.text()).includes('SwaggerUIBundle'));
+    const spec = (await (await h.app.request('/docs/openapi.json')).json()) as {
+      paths: Record<string, unknown>;
+    };
+    assert.ok(spec.paths['/api/process'] && spec.paths['/api/jobs/{id}']);
+    const metrics = await (await h.app.request('/metrics')).text();
+    assert.match(
+      metrics,
+      /pixtools_http_requests_total\{method="GET",route="\/docs\/openapi.json",status="200"\} 1/,
+    );
+  });
+
+  it('answers 429 with Retry-After while the work queue is full', async () => {
+    h.start('planner', 'dispatcher'); // no converter: dispatched steps stay queued
+    await h.bus.jsm.streams.update(h.bus.names.workStream, { max_msgs: 2 });
+    const png = { bytes: await samplePng(), name: 'q.png' };
+    await expectAccepted(post(h.app, png, { operations: '["webp"]' }));
+    await expectAccepted(post(h.app, png, { operations: '["avif"]' }));
+    await waitFor(
+      () => h.bus.jsm.streams.info(h.bus.names.workStream),
+      (info) => info.state.messages === 2,
+      10_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the guard's cache
+    const refused = await expectError(
+      post(h.app, png, { operations: '["webp"]' }),
+      429,
+      /^Too many jobs are waiting/,
+    );
+    assert.equal(refused.headers.get('retry-after'), '5');
+  });
+});
