@@ -7,14 +7,14 @@
  * the files that are missing (written atomically, so concurrent starts cannot see half a file).
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { CATALOG, DEFAULT_ONNX_DIR, DEFAULT_WEIGHTS_DIR, MODEL_KINDS, type ModelKind } from './catalog.ts';
 import { buildDnCNNGraph } from './dncnn-graph.ts';
+import { writeAtomically } from './files.ts';
 import { readSimpleNN } from './mat-reader.ts';
 import { encodeModel } from './onnx-writer.ts';
 
@@ -37,16 +37,6 @@ export async function convertMatToOnnx(matPath: string, kind: ModelKind): Promis
     doc: `${entry.description}. Converted from ${entry.matFile} (github.com/cszn/DnCNN).`,
     metadata: { source: entry.matFile, source_sha256: entry.sha256, kind, receptive_field: '41' },
   });
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }
 
 /** Converts one model into `onnxDir`, returning the path of the ONNX file. */

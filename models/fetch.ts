@@ -8,13 +8,14 @@
  *
  * Every file is checked against its SHA-256 before it is written (atomically).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CATALOG, type CatalogEntry, DEFAULT_WEIGHTS_DIR, MODEL_KINDS, upstreamUrl } from './catalog.ts';
+import { writeAtomically } from './files.ts';
 
 export interface FetchOptions {
   /** A folder holding the .mat files, or one .mat file. Without it, the files are downloaded. */
@@ -72,16 +73,6 @@ function localSource(from: string, entry: CatalogEntry): string | null {
 
 async function isCurrent(path: string, entry: CatalogEntry): Promise<boolean> {
   return existsSync(path) && sha256(await readFile(path)) === entry.sha256;
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }
 
 /** Fetches the weights; returns the paths written or already present. */
