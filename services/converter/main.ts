@@ -1,7 +1,5 @@
-import { hostname } from 'node:os';
 import { connectBus } from '../../shared/bus/connect.ts';
-import { consumeLoop } from '../../shared/bus/consume.ts';
-import { stepWorker } from '../../shared/bus/worker.ts';
+import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
@@ -16,11 +14,13 @@ const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'converter' }
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
 
-const handle = stepWorker({
+log.info({ concurrency: config.concurrency }, 'converter consuming');
+await runStepWorker({
   bus,
   log,
-  now: () => new Date(),
-  worker: `converter@${hostname()}:${process.pid}`,
+  durable: 'converter',
+  concurrency: config.concurrency,
+  ackWaitMs: infra.ackWaitMs,
   maxDeliver: infra.maxDeliver,
   execute: executeConvert({
     storage,
@@ -28,16 +28,6 @@ const handle = stepWorker({
     maxOutputPixels: config.maxOutputPixels,
     keepGps: config.keepGps,
   }),
-});
-log.info({ concurrency: config.concurrency }, 'converter consuming');
-await consumeLoop({
-  js: bus.js,
-  stream: bus.names.workStream,
-  durable: bus.names.durable.converter,
-  concurrency: config.concurrency,
-  heartbeatMs: Math.floor(infra.ackWaitMs / 3),
-  handle,
-  log,
   signal: stop.signal,
 });
 await bus.nc.drain();

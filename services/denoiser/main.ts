@@ -1,8 +1,6 @@
-import { hostname } from 'node:os';
 import { ensureModels } from '../../models/convert.ts';
 import { connectBus } from '../../shared/bus/connect.ts';
-import { consumeLoop } from '../../shared/bus/consume.ts';
-import { stepWorker } from '../../shared/bus/worker.ts';
+import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
@@ -39,27 +37,18 @@ const execute = executeDenoise({
   tileSize: config.tileSize,
   maxInputPixels: config.maxInputPixels,
 });
-const handle = stepWorker({
-  bus,
-  log,
-  now: () => new Date(),
-  worker: `denoiser@${hostname()}:${process.pid}`,
-  maxDeliver: infra.maxDeliver,
-  execute,
-});
-
 log.info(
   { concurrency: config.concurrency, threads: config.threads, tileSize: config.tileSize },
   'denoiser consuming',
 );
-await consumeLoop({
-  js: bus.js,
-  stream: bus.names.workStream,
-  durable: bus.names.durable.denoiser,
-  concurrency: config.concurrency,
-  heartbeatMs: Math.floor(infra.ackWaitMs / 3),
-  handle,
+await runStepWorker({
+  bus,
   log,
+  durable: 'denoiser',
+  concurrency: config.concurrency,
+  ackWaitMs: infra.ackWaitMs,
+  maxDeliver: infra.maxDeliver,
+  execute,
   signal: stop.signal,
 });
 await bus.nc.drain();

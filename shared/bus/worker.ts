@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { ExifSummary, RunStep, StepOutput } from '../events/events.ts';
 import { InvalidMessageError, parseRunStep, salvageJobRef } from '../events/events.ts';
 import type { Logger } from '../log.ts';
 import type { Bus } from './connect.ts';
-import { ACK, backoffMs, type Disposition } from './consume.ts';
+import { ACK, backoffMs, consumeLoop, type Disposition } from './consume.ts';
 
 /** A failure that would happen again on every attempt (corrupt image, unsupported input): never retried. */
 export class DeterministicStepError extends Error {
@@ -101,4 +102,39 @@ async function reject(deps: WorkerDeps, msg: JsMsg, reason: string): Promise<Dis
     );
   }
   return { kind: 'term', reason };
+}
+
+export type RunWorkerOptions = Readonly<{
+  bus: Bus;
+  log: Logger;
+  /** The durable consumer, which is also the worker's name in `StepStarted`. */
+  durable: 'converter' | 'denoiser';
+  concurrency: number;
+  ackWaitMs: number;
+  maxDeliver: number;
+  execute: WorkerDeps['execute'];
+  signal: AbortSignal;
+}>;
+
+/** A step worker's consume loop: heartbeats at a third of the ack wait, until `signal` aborts. */
+export function runStepWorker(options: RunWorkerOptions): Promise<void> {
+  const { bus, log, durable } = options;
+  const handle = stepWorker({
+    bus,
+    log,
+    now: () => new Date(),
+    worker: `${durable}@${hostname()}:${process.pid}`,
+    maxDeliver: options.maxDeliver,
+    execute: options.execute,
+  });
+  return consumeLoop({
+    js: bus.js,
+    stream: bus.names.workStream,
+    durable: bus.names.durable[durable],
+    concurrency: options.concurrency,
+    heartbeatMs: Math.floor(options.ackWaitMs / 3),
+    handle,
+    log,
+    signal: options.signal,
+  });
 }
