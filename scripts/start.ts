@@ -27,10 +27,16 @@ const commands: Command[] = embeddedS3
     ]
   : services;
 
-const { result } = concurrently(
+// No automatic restarts: services reconnect by themselves, and a crash should be seen, not hidden.
+const { result, commands: running } = concurrently(
   commands.map((command) => ({ ...command, env })),
-  { prefix: 'name', killOthersOn: ['failure'], restartTries: 3, restartDelay: 2000 },
+  { prefix: 'name', killOthersOn: ['failure'] },
 );
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    for (const command of running) command.kill(signal);
+  });
+}
 result.then(
   () => process.exit(0),
   () => process.exit(1),
