@@ -59,6 +59,20 @@ export async function jobBody(view: JobView, storage: Storage, now: Date) {
     expires_at: job.expires_at.toISOString(),
     expired,
     steps: steps.map((step) => stepBody(step, expired ? undefined : byStep.get(step.step_id))),
+    webhook: webhookBody(view),
+  };
+}
+
+/** The webhook's state: `pending` until the job ends, then the delivery's outcome (URL not echoed). */
+function webhookBody({ job, webhooks }: JobView) {
+  if (job.webhook_status === null) return null;
+  const delivery = webhooks.at(-1);
+  return {
+    status: job.webhook_status,
+    attempts: delivery?.attempts ?? 0,
+    last_error: delivery?.last_error ?? null,
+    status_code: delivery?.status_code ?? null,
+    finished_at: iso(delivery?.finished_at ?? null),
   };
 }
 
@@ -82,5 +96,9 @@ export function jobBodyFromLog(events: readonly JobEvent[], now: Date) {
     expires_at: new Date(expiresAt).toISOString(),
     expired: Date.parse(expiresAt) <= now.getTime(),
     steps: [],
+    webhook:
+      submitted.data.webhookUrl === null
+        ? null
+        : { status: 'pending', attempts: 0, last_error: null, status_code: null, finished_at: null },
   };
 }

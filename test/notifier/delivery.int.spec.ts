@@ -104,6 +104,11 @@ describe('webhook delivery through RabbitMQ (real broker, real HTTP sink)', () =
     assert.equal(sink.requests('/down').length, 3, '1 attempt + 2 retries');
     const view = await s.h.waitForJob(jobId, (v) => v.job.status === 'COMPLETED_WEBHOOK_FAILED');
     assert.equal(view.job.webhook_status, 'failed');
+    const body = await (await s.h.app.request(`/api/jobs/${jobId}`)).json();
+    assert.equal(body.status, 'COMPLETED_WEBHOOK_FAILED');
+    assert.equal(body.webhook.status, 'failed');
+    assert.equal(body.webhook.attempts, 3);
+    assert.match(body.webhook.last_error, /500/);
     const history = await s.history(jobId);
     assert.equal(count(history, 'WebhookAttempted'), 3);
     const failed = history.find((event) => event.type === 'WebhookFailed');
