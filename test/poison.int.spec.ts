@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type Harness, startHarness } from './support/harness.ts';
 import { samplePng } from './support/images.ts';
+import { appendJob } from './support/jobs.ts';
 
 describe('poison messages and exhausted deliveries', () => {
   let h: Harness;
@@ -35,32 +35,12 @@ describe('poison messages and exhausted deliveries', () => {
   });
 
   it('a step that keeps failing becomes a visible failure after max deliveries, not a loop', async () => {
-    const jobId = randomUUID();
-    await h.bus.log.append(
-      { jobId, correlationId: jobId, causationId: null, time: new Date().toISOString() },
-      [
-        {
-          type: 'JobSubmitted',
-          data: {
-            source: {
-              key: `raw/${jobId}/missing.png`,
-              format: 'png',
-              bytes: 1,
-              width: 1,
-              height: 1,
-              originalName: 'gone.png',
-              sha256: 'f'.repeat(64),
-            },
-            operations: ['webp'],
-            operationParams: {},
-            pipeline: null,
-            webhookUrl: null,
-            requestId: 'poison-test',
-            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-          },
-        },
-      ],
-    );
+    const jobId = await appendJob(h, {
+      image: await samplePng(),
+      name: 'gone.png',
+      operations: ['webp'],
+      storeSource: false,
+    });
     const view = await h.waitForJob(jobId, (v) => v.job.status === 'FAILED', 30_000);
     assert.match(
       view.job.error_message ?? '',

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { READ_MODEL_TABLES } from '../projections/database.ts';
 import { rebuild } from '../projections/projector.ts';
 import { type Harness, startHarness } from './support/harness.ts';
 import { samplePng } from './support/images.ts';
+import { appendJob } from './support/jobs.ts';
 
 describe('projections rebuild from the log', () => {
   let h: Harness;
@@ -31,7 +31,10 @@ describe('projections rebuild from the log', () => {
       const response = await h.submit(png, 'r.png', { operations });
       ids.push(((await response.json()) as { job_id: string }).job_id);
     }
-    ids.push(await submitCorrupt(h));
+    // a stored source that is not an image: its step fails deterministically, so the log holds failures too
+    ids.push(
+      await appendJob(h, { image: Buffer.from('not really a png'), name: 'bad.png', operations: ['webp'] }),
+    );
     for (const id of ids) await h.waitForJob(id, (view) => ['COMPLETED', 'FAILED'].includes(view.job.status));
     // let the projection catch up with the very last event
     const info = await h.bus.jsm.streams.info(h.bus.names.eventsStream);
@@ -58,35 +61,4 @@ async function waitCheckpoint(h: Harness, seq: number) {
     if (Date.now() > deadline) throw new Error(`projection stuck below ${seq}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** A job whose stored source is not an image: its step fails deterministically, so the log holds failures too. */
-async function submitCorrupt(h: Harness): Promise<string> {
-  const jobId = randomUUID();
-  const key = `raw/${jobId}/source.png`;
-  await h.storage.put(key, Buffer.from('not really a png'), 'image/png');
-  const time = new Date().toISOString();
-  await h.bus.log.append({ jobId, correlationId: jobId, causationId: null, time }, [
-    {
-      type: 'JobSubmitted',
-      data: {
-        source: {
-          key,
-          format: 'png',
-          bytes: 16,
-          width: 1,
-          height: 1,
-          originalName: 'bad.png',
-          sha256: '0'.repeat(64),
-        },
-        operations: ['webp'],
-        operationParams: {},
-        pipeline: null,
-        webhookUrl: null,
-        requestId: 'rebuild-test',
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
-    },
-  ]);
-  return jobId;
 }

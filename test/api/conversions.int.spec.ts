@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { sampleJpeg, samplePng } from '../support/images.ts';
+import { appendJob } from '../support/jobs.ts';
 import { download, runJob, settledJob, zipEntries } from './support/jobs.ts';
 import { EXPECTED_EXIF, photoWithExif, truncatedPng } from './support/photos.ts';
 
@@ -122,33 +122,12 @@ describe('jobs end to end: conversions, EXIF, failures and the ZIP bundle', () =
 
   it('keeps the outputs of steps that succeeded downloadable when another step fails', async () => {
     // Submitted straight to the log, past intake's validation, so that one step is bound to fail.
-    const jobId = randomUUID();
-    const key = `raw/${jobId}/source.png`;
-    const png = await samplePng();
-    await h.storage.put(key, png, 'image/png');
-    const time = new Date().toISOString();
-    await h.bus.log.append({ jobId, correlationId: jobId, causationId: null, time }, [
-      {
-        type: 'JobSubmitted',
-        data: {
-          source: {
-            key,
-            format: 'png',
-            bytes: png.length,
-            width: 64,
-            height: 48,
-            originalName: 'half.png',
-            sha256: 'a'.repeat(64),
-          },
-          operations: ['webp', 'jpg'],
-          operationParams: { jpg: { quality: 'not a number' } },
-          pipeline: null,
-          webhookUrl: null,
-          requestId: 'partial',
-          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-        },
-      },
-    ]);
+    const jobId = await appendJob(h, {
+      image: await samplePng(),
+      name: 'half.png',
+      operations: ['webp', 'jpg'],
+      operationParams: { jpg: { quality: 'not a number' } },
+    });
     await h.waitForJob(jobId, (view) => view.artifacts.length === 1);
     const job = await settledJob(h, jobId);
     assert.equal(job.status, 'FAILED');

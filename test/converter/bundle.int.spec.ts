@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import yauzl from 'yauzl';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { appendJob } from '../support/jobs.ts';
 import { cameraJpeg } from './support/images.ts';
-import { download, finished, submitJob, succeeded } from './support/jobs.ts';
+import { download, finished, succeeded } from './support/jobs.ts';
 
 describe('the bundle step', () => {
   let h: Harness;
@@ -15,7 +16,7 @@ describe('the bundle step', () => {
   after(() => h.close());
 
   it('streams a valid ZIP of earlier outputs, named after their downloads', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await cameraJpeg(),
       name: 'holiday.jpg',
       pipeline: [

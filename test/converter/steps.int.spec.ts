@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { sampleJpeg, samplePng } from '../support/images.ts';
+import { appendJob } from '../support/jobs.ts';
 import { CAMERA_SUMMARY, cameraJpeg, corruptPng, orientedJpeg } from './support/images.ts';
-import { download, finished, submitJob, succeeded } from './support/jobs.ts';
+import { download, finished, succeeded } from './support/jobs.ts';
 
 describe('converter steps through the whole system', () => {
   let h: Harness;
@@ -15,12 +16,12 @@ describe('converter steps through the whole system', () => {
   after(() => h.close());
 
   it('["jpg","webp","avif"] on a PNG and ["png"] on a JPEG decode in the requested formats', async () => {
-    const fromPng = await submitJob(h, {
+    const fromPng = await appendJob(h, {
       image: await samplePng(),
       name: 'a.png',
       operations: ['jpg', 'webp', 'avif'],
     });
-    const fromJpeg = await submitJob(h, { image: await sampleJpeg(), name: 'b.jpg', operations: ['png'] });
+    const fromJpeg = await appendJob(h, { image: await sampleJpeg(), name: 'b.jpg', operations: ['png'] });
     const pngHistory = await finished(h, fromPng, 'COMPLETED');
     for (const [op, decoded] of [
       ['jpg', 'jpeg'],
@@ -37,7 +38,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('a JPEG with EXIF orientation 6 comes out rotated', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await orientedJpeg(64, 48),
       name: 'o.jpg',
       operations: ['webp'],
@@ -49,7 +50,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('resize with a width only keeps the aspect ratio', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await samplePng(64, 48),
       name: 'r.png',
       operations: ['jpg'],
@@ -61,7 +62,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('a metadata-only job completes with all eight fields, also stored as a JSON download', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await cameraJpeg(),
       name: 'cam.jpg',
       operations: ['metadata'],
@@ -74,7 +75,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('a corrupt PNG fails with a message after a single attempt', async () => {
-    const jobId = await submitJob(h, { image: await corruptPng(), name: 'bad.png', operations: ['webp'] });
+    const jobId = await appendJob(h, { image: await corruptPng(), name: 'bad.png', operations: ['webp'] });
     const view = await h.waitForJob(jobId, (v) => v.job.status === 'FAILED', 30_000);
     assert.match(view.job.error_message ?? '', /Step "webp" \(webp\) failed: cannot decode image: /);
     const types = (await h.history(jobId)).map((event) => event.type);
@@ -83,7 +84,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('an output above the pixel limit is refused, not attempted again', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await samplePng(64, 48),
       name: 'huge.png',
       operations: ['webp'],
@@ -94,7 +95,7 @@ describe('converter steps through the whole system', () => {
   });
 
   it('a pipeline resize → webp completes with a 50-px-wide WebP', async () => {
-    const jobId = await submitJob(h, {
+    const jobId = await appendJob(h, {
       image: await samplePng(64, 48),
       name: 'p.png',
       pipeline: [

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { addNoise8, loadRgb8, psnr8 } from '../../services/denoiser/inference/fixtures.ts';
 import { type Harness, startHarness, waitFor } from '../support/harness.ts';
+import { appendJob } from '../support/jobs.ts';
 import { type ServiceProcess, spawnService } from '../support/processes.ts';
 import { cbsd68Dir, weightsDir } from '../support/shared-data.ts';
 
@@ -105,34 +105,13 @@ describe('the denoiser service', () => {
   });
 
   it('fails a job once, with a clear message, when the step cannot succeed', async () => {
-    const jobId = randomUUID();
-    const key = `raw/${jobId}/source.png`;
-    await h.storage.put(key, await noisyPng(32, 32), 'image/png');
-    await h.bus.log.append(
-      { jobId, correlationId: jobId, causationId: null, time: new Date().toISOString() },
-      [
-        {
-          type: 'JobSubmitted',
-          data: {
-            source: {
-              key,
-              format: 'png',
-              bytes: 1,
-              width: 32,
-              height: 32,
-              originalName: 'x.png',
-              sha256: 'e'.repeat(64),
-            },
-            operations: ['denoise'],
-            operationParams: { denoise: { model: 'clip', sigma: 500 } },
-            pipeline: null,
-            webhookUrl: null,
-            requestId: 'denoise-invalid',
-            expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-          },
-        },
-      ],
-    );
+    // straight to the log, past intake's validation: a sigma the model cannot take
+    const jobId = await appendJob(h, {
+      image: await noisyPng(32, 32),
+      name: 'x.png',
+      operations: ['denoise'],
+      operationParams: { denoise: { model: 'clip', sigma: 500 } },
+    });
     const view = await h.waitForJob(jobId, (v) => v.job.status === 'FAILED', 30_000);
     assert.match(
       view.job.error_message ?? '',
