@@ -7,13 +7,12 @@
  *   callers never allocate it and tiles can be any size.
  * Height and width are dynamic; every conv is 3×3 with padding 1, so the receptive field is 41×41.
  */
-import type { ModelKind } from './catalog.ts';
 import type { ConvLayer, MatLayer } from './mat-reader.ts';
 import type { OnnxGraph, OnnxNode, OnnxTensor, OnnxValue } from './onnx-writer.ts';
 
 const IMAGE_DIMS = ['N', 3, 'H', 'W'] as const;
 
-function convNodes(
+export function convNodes(
   layers: readonly MatLayer[],
   input: string,
 ): { nodes: OnnxNode[]; tensors: OnnxTensor[]; last: string } {
@@ -52,8 +51,8 @@ function convNode(layer: ConvLayer, input: string, output: string): OnnxNode {
   };
 }
 
-/** Nodes that turn `sigma` [1] (0–255) into a [N,1,H,W] map of sigma/255 and append it to `input`. */
-function noiseMapNodes(): { nodes: OnnxNode[]; tensors: OnnxTensor[]; output: string } {
+/** Nodes that turn `sigma` [1] (0–255) into a [N,1,H,W] map of sigma/255 and append it to `source`. */
+export function noiseMapNodes(source = 'input'): { nodes: OnnxNode[]; tensors: OnnxTensor[]; output: string } {
   const tensors: OnnxTensor[] = [
     { name: 'c255', dims: [1], data: Float32Array.of(255) },
     { name: 'shape_1111', dims: [4], data: BigInt64Array.of(1n, 1n, 1n, 1n) },
@@ -65,12 +64,12 @@ function noiseMapNodes(): { nodes: OnnxNode[]; tensors: OnnxTensor[]; output: st
   const nodes: OnnxNode[] = [
     { op: 'Div', inputs: ['sigma', 'c255'], outputs: ['sigma_unit'] },
     { op: 'Reshape', inputs: ['sigma_unit', 'shape_1111'], outputs: ['sigma_4d'] },
-    { op: 'Shape', inputs: ['input'], outputs: ['input_shape'] },
+    { op: 'Shape', inputs: [source], outputs: ['input_shape'] },
     { op: 'Slice', inputs: ['input_shape', 'i0', 'i1'], outputs: ['dim_n'] },
     { op: 'Slice', inputs: ['input_shape', 'i2', 'i4'], outputs: ['dim_hw'] },
     { op: 'Concat', inputs: ['dim_n', 'i1', 'dim_hw'], outputs: ['map_shape'], attributes: { axis: 0 } },
     { op: 'Expand', inputs: ['sigma_4d', 'map_shape'], outputs: ['noise_map'] },
-    { op: 'Concat', inputs: ['input', 'noise_map'], outputs: ['x0'], attributes: { axis: 1 } },
+    { op: 'Concat', inputs: [source, 'noise_map'], outputs: ['x0'], attributes: { axis: 1 } },
   ];
   return { nodes, tensors, output: 'x0' };
 }
@@ -84,7 +83,7 @@ function checkChannels(convs: readonly ConvLayer[], inChannels: number): void {
 }
 
 /** Builds the graph for one model kind; throws if the layers do not look like that kind. */
-export function buildDnCNNGraph(kind: ModelKind, layers: readonly MatLayer[]): OnnxGraph {
+export function buildDnCNNGraph(kind: 'blind' | 'clip', layers: readonly MatLayer[]): OnnxGraph {
   const hasConcat = layers[0]?.type === 'concat';
   if (hasConcat !== (kind === 'clip')) {
     throw new Error(`${kind} model ${hasConcat ? 'must not' : 'must'} start with a concat (noise map) layer`);

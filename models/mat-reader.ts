@@ -28,7 +28,9 @@ export interface ConvLayer {
 export type MatLayer =
   | ConvLayer
   | { readonly type: 'relu'; readonly name: string }
-  | { readonly type: 'concat'; readonly name: string };
+  | { readonly type: 'concat'; readonly name: string }
+  /** FFDNet's sub-pixel layer: scale 0.5 is a 2×2 space-to-depth, scale 2 its inverse. */
+  | { readonly type: 'SubP'; readonly name: string; readonly scale: number };
 
 let h5: H5 | undefined;
 
@@ -110,6 +112,8 @@ function readLayer(file: H5File, ref: Reference, index: number): MatLayer {
       return reluLayer(group, name);
     case 'concat':
       return { type: 'concat', name };
+    case 'SubP':
+      return { type: 'SubP', name, scale: matNumbers(group, 'scale', [Number.NaN])[0] ?? Number.NaN };
     default:
       throw new Error(`${name}: unsupported MatConvNet layer type "${type}"`);
   }

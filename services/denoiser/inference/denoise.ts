@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Rgb8Image } from './image.ts';
 import { estimateNoiseSigma } from './noise-estimate.ts';
-import { type DenoiseModel, type DenoiseSession, sessionModel } from './session.ts';
+import { type DenoiseModel, type DenoiseSession, geometryOf, needsSigma, takesSigma } from './session.ts';
 import {
   inferPlanar,
   type PlanarImage,
@@ -32,6 +32,12 @@ export interface DenoiseOptions {
   readonly onProgress?: TileProgress;
 }
 
+/**
+ * The session to run a tile with: a fixed one, or a chooser asked before every tile (the denoiser's
+ * thread policy picks a 1- or 2-thread session per tile, see services/denoiser/threads.ts).
+ */
+export type SessionSource = DenoiseSession | (() => DenoiseSession | Promise<DenoiseSession>);
+
 function checkSigma(sigma: number): number {
   if (!Number.isFinite(sigma) || sigma < 0 || sigma > MAX_SIGMA) {
     throw new RangeError(`sigma must be within 0..${MAX_SIGMA}, got ${sigma}`);
@@ -39,14 +45,17 @@ function checkSigma(sigma: number): number {
   return sigma;
 }
 
-/** A TileRunner feeding one session; `sigma` (0–255) is required for the clip model. */
-export function modelRunner(session: DenoiseSession, model: DenoiseModel, sigma?: number): TileRunner {
-  if (sessionModel(session) !== model)
-    throw new Error(`session holds the ${sessionModel(session)} model, not ${model}`);
-  if (model === 'clip' && sigma === undefined) throw new Error('the clip model needs a sigma');
-  const sigmaTensor =
-    model === 'clip' ? new ort.Tensor('float32', Float32Array.of(checkSigma(sigma ?? 0)), [1]) : null;
+/** A TileRunner feeding a session; `sigma` (0–255) is required by every model but `blind`. */
+export function modelRunner(source: SessionSource, model: DenoiseModel, sigma?: number): TileRunner {
+  if (needsSigma(model) && sigma === undefined) throw new Error(`the ${model} model needs a sigma`);
+  const sigmaTensor = needsSigma(model)
+    ? new ort.Tensor('float32', Float32Array.of(checkSigma(sigma ?? 0)), [1])
+    : null;
+  const pick = typeof source === 'function' ? source : () => source;
   return async (tile) => {
+    const session = await pick();
+    if (takesSigma(session) !== needsSigma(model))
+      throw new Error(`session does not hold a ${model} model (sigma input ${takesSigma(session)})`);
     const input = new ort.Tensor('float32', tile.data, [1, 3, tile.height, tile.width]);
     const outputs = await session.run(sigmaTensor ? { input, sigma: sigmaTensor } : { input });
     const output = outputs.output;
@@ -55,13 +64,17 @@ export function modelRunner(session: DenoiseSession, model: DenoiseModel, sigma?
   };
 }
 
-/** Reads a window of an 8-bit interleaved image as a planar float tile in [0,1]. */
+/**
+ * Reads a window of an 8-bit interleaved image as a planar float tile in [0,1]. A window reaching past
+ * the image (FFDNet's even-size padding) repeats the last row/column, as the authors' demo does.
+ */
 export function readTile8(image: Rgb8Image, { x, y }: TileWindow): PlanarImage {
   const plane = x.size * y.size;
   const data = new Float32Array(3 * plane);
   for (let row = 0; row < y.size; row++) {
-    let from = ((y.start + row) * image.width + x.start) * 3;
+    const rowStart = Math.min(y.start + row, image.height - 1) * image.width;
     for (let col = 0, to = row * x.size; col < x.size; col++, to++) {
+      let from = (rowStart + Math.min(x.start + col, image.width - 1)) * 3;
       data[to] = (image.data[from++] ?? 0) / 255;
       data[to + plane] = (image.data[from++] ?? 0) / 255;
       data[to + 2 * plane] = (image.data[from++] ?? 0) / 255;
@@ -83,10 +96,11 @@ export function writeCore8(
   { x, y }: TileWindow,
 ): void {
   const plane = x.size * y.size;
-  for (let row = y.coreStart; row < y.coreEnd; row++) {
+  const height = target.length / (3 * width);
+  for (let row = y.coreStart; row < Math.min(y.coreEnd, height); row++) {
     let to = (row * width + x.coreStart) * 3;
     let from = (row - y.start) * x.size + (x.coreStart - x.start);
-    for (let col = x.coreStart; col < x.coreEnd; col++, from++) {
+    for (let col = x.coreStart; col < Math.min(x.coreEnd, width); col++, from++) {
       target[to++] = toByte(tile[from] ?? 0);
       target[to++] = toByte(tile[from + plane] ?? 0);
       target[to++] = toByte(tile[from + 2 * plane] ?? 0);
@@ -100,13 +114,13 @@ export function autoSigma(image: Rgb8Image): number {
 }
 
 function resolveSigma(image: Rgb8Image, options: DenoiseOptions): number | undefined {
-  if (options.model === 'blind') return undefined;
+  if (!needsSigma(options.model)) return undefined;
   return options.sigma === 'auto' ? autoSigma(image) : options.sigma;
 }
 
 /** Denoises an 8-bit interleaved RGB image; returns a new buffer of the same layout and size. */
 export async function denoiseImage(
-  session: DenoiseSession,
+  session: SessionSource,
   image: Rgb8Image,
   options: DenoiseOptions,
 ): Promise<Buffer> {
@@ -119,7 +133,8 @@ export async function denoiseImage(
     read: (window: TileWindow) => readTile8(image, window),
     write: (tile: Float32Array, window: TileWindow) => writeCore8(output, width, tile, window),
   };
-  await runTiled(width, height, options.tileSize ?? DEFAULT_TILE_SIZE, io, run, options.onProgress);
+  const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+  await runTiled(width, height, tileSize, io, run, options.onProgress, geometryOf(options.model));
   return output;
 }
 
@@ -129,6 +144,6 @@ export async function denoisePlanar(
   image: PlanarImage,
   options: DenoiseOptions & { readonly sigma?: number },
 ): Promise<Float32Array> {
-  const run = modelRunner(session, options.model, options.model === 'clip' ? options.sigma : undefined);
-  return inferPlanar(run, image, options.tileSize ?? DEFAULT_TILE_SIZE);
+  const run = modelRunner(session, options.model, needsSigma(options.model) ? options.sigma : undefined);
+  return inferPlanar(run, image, options.tileSize ?? DEFAULT_TILE_SIZE, geometryOf(options.model));
 }

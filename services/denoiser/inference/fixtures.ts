@@ -39,7 +39,7 @@ export interface ConvertedModels {
 /** Converts both .mat files of `weightsDir` into a fresh temporary folder and opens them. */
 export async function convertAndOpen(weightsDir: string, intraOpNumThreads = 2): Promise<ConvertedModels> {
   const onnxDir = await mkdtemp(join(tmpdir(), 'pixtools-dncnn-'));
-  const paths = await ensureModels({ weightsDir, onnxDir });
+  const paths = await ensureModels({ weightsDir, onnxDir }, { kinds: ['blind', 'clip'] });
   const blind = await createSession(paths.blind, { intraOpNumThreads });
   const clip = await createSession(paths.clip, { intraOpNumThreads });
   const dispose = async () => {
