@@ -48,6 +48,8 @@ export interface StepsTable {
   started_at: Time | null;
   finished_at: Time | null;
   duration_ms: number | null;
+  /** The latest StepProgressed of the step (JSON), or null before the first. */
+  progress: Json | null;
 }
 
 export interface ArtifactsTable {

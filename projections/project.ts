@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { JobEvent } from '../shared/events/events.ts';
+import type { EventOf, JobEvent } from '../shared/events/events.ts';
 import type { Database } from './database.ts';
 import { applyWebhookEvent } from './webhooks.ts';
 
@@ -48,6 +48,7 @@ const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
 
 async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
   const { jobId, time, eventId } = event.metadata;
+  if (event.type === 'StepProgressed') return applyProgress(trx, event);
   await trx
     .insertInto('job_events')
     .values({
@@ -218,4 +219,20 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
       throw new Error(`unhandled event ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * Progress keeps only its latest value per step and stays out of the timeline (`job_events`): one a
+ * second for minutes would drown the other events. A late event for a finished step is ignored.
+ */
+async function applyProgress(trx: Transaction<Database>, event: EventOf<'StepProgressed'>): Promise<void> {
+  const { stepId, attempt, done, total, unit, etaMs, phase } = event.data;
+  const progress = { attempt, done, total, unit, etaMs, phase, at: event.metadata.time };
+  await trx
+    .updateTable('steps')
+    .set({ progress: JSON.stringify(progress) })
+    .where('job_id', '=', event.metadata.jobId)
+    .where('step_id', '=', stepId)
+    .where('status', 'in', UNFINISHED_STEP)
+    .execute();
 }

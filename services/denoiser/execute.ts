@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { StepContext, StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
@@ -6,10 +6,11 @@ import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 import { outputFilename } from '../converter/execute.ts';
 import { denoiseImage } from './inference/denoise.ts';
-import type { DenoiseSession } from './inference/session.ts';
 import { DenoiseParams } from './params.ts';
+import { chooseSession, type IoIdleProbe, type SessionPair } from './threads.ts';
 
-export type Sessions = Readonly<{ blind: DenoiseSession; clip: DenoiseSession }>;
+export type ServedModel = DenoiseParams['model'];
+export type Sessions = Readonly<Record<ServedModel, SessionPair>>;
 
 export type DenoiseDeps = Readonly<{
   storage: Storage;
@@ -18,6 +19,8 @@ export type DenoiseDeps = Readonly<{
   unavailableReason: string;
   tileSize: number;
   maxInputPixels: number;
+  /** Whether the io queue is idle (the thread policy, see threads.ts). */
+  ioIdle: IoIdleProbe;
 }>;
 
 type Decoded = Readonly<{ rgb: Buffer; alpha: Buffer | null; width: number; height: number }>;
@@ -36,7 +39,27 @@ async function decode(input: Buffer, limitInputPixels: number): Promise<Decoded>
   }
 }
 
-async function encodePng(image: Decoded, denoised: Buffer, params: DenoiseParams) {
+type Format = DenoiseParams['format'];
+
+/** PNG (compression 6), lossless WebP/AVIF, or JPEG at quality 95. */
+function encodeAs(image: Sharp, format: Format): Sharp {
+  switch (format) {
+    case 'png':
+      return image.png({ compressionLevel: 6 });
+    case 'webp':
+      return image.webp({ lossless: true, effort: 4 });
+    case 'avif':
+      return image.avif({ lossless: true, effort: 4 });
+    case 'jpg':
+      return image.jpeg({ quality: 95, mozjpeg: true });
+    default: {
+      const never: never = format;
+      throw new Error(`unknown format ${String(never)}`);
+    }
+  }
+}
+
+async function encodeOutput(image: Decoded, denoised: Buffer, params: DenoiseParams) {
   const raw = { width: image.width, height: image.height };
   let out = sharp(denoised, { raw: { ...raw, channels: 3 } });
   if (image.alpha !== null) out = out.joinChannel(image.alpha, { raw: { ...raw, channels: 1 } });
@@ -45,10 +68,10 @@ async function encodePng(image: Decoded, denoised: Buffer, params: DenoiseParams
     const joined = await out.png({ compressionLevel: 1 }).toBuffer();
     out = sharp(joined).resize({ ...params.resize, fit: 'inside' });
   }
-  return out.png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
+  return encodeAs(out, params.format).toBuffer({ resolveWithObject: true });
 }
 
-/** Runs one `denoise` step: DnCNN, tiled, then a lossless PNG. */
+/** Runs one `denoise` step: DnCNN or FFDNet, tiled, then PNG (or the chosen `format`). */
 export function executeDenoise(deps: DenoiseDeps) {
   return async (command: RunStep, context: StepContext): Promise<StepResult> => {
     if (command.op !== 'denoise')
@@ -62,29 +85,34 @@ export function executeDenoise(deps: DenoiseDeps) {
     const image = await decode(await deps.storage.get(input.key), deps.maxInputPixels);
     context.heartbeat();
     let denoised: Buffer;
+    const params = parsed.data;
     try {
-      const params = parsed.data;
       denoised = await denoiseImage(
-        deps.sessions[params.model],
+        chooseSession(deps.sessions[params.model], deps.ioIdle),
         { ...image, data: image.rgb },
         {
           model: params.model,
           sigma: params.sigma,
           tileSize: deps.tileSize,
+          onProgress: (done, total) => {
+            context.heartbeat();
+            context.progress(done, total, 'tile');
+          },
         },
       );
     } catch (error) {
       throw new DeterministicStepError(`denoising failed: ${(error as Error).message}`);
     }
     context.heartbeat();
-    const { data, info } = await encodePng(image, denoised, parsed.data);
-    const filename = outputFilename('denoise', command.originalName, 'png');
-    await deps.storage.put(command.outputKey, data, CONTENT_TYPES.png, filename);
+    const { data, info } = await encodeOutput(image, denoised, params);
+    const filename = outputFilename('denoise', command.originalName, params.format);
+    const contentType = CONTENT_TYPES[params.format];
+    await deps.storage.put(command.outputKey, data, contentType, filename);
     return {
       output: {
         key: command.outputKey,
-        format: 'png',
-        contentType: CONTENT_TYPES.png,
+        format: params.format,
+        contentType,
         bytes: data.length,
         width: info.width,
         height: info.height,

@@ -1,11 +1,12 @@
-import { ensureModels } from '../../models/convert.ts';
+import { setPriority } from 'node:os';
 import { connectBus } from '../../shared/bus/connect.ts';
 import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
 import { executeDenoise, type Sessions } from './execute.ts';
-import { createSession } from './inference/session.ts';
+import { prepareModels } from './models.ts';
+import { ioQueueProbe } from './threads.ts';
 
 const config = readConfig(process.env);
 const { infra } = config;
@@ -13,17 +14,20 @@ const log = createLogger('denoiser', { level: infra.logLevel, pretty: infra.logP
 const storage = new Storage(infra.s3);
 await storage.ensureBucket(log);
 
+// Lower priority than the converter, so conversions get a core first (thread policy, threads.ts).
+setPriority(0, config.nice);
 let sessions: Sessions | null = null;
 let unavailableReason = '';
 try {
-  const paths = await ensureModels({ weightsDir: config.weightsDir, onnxDir: config.onnxDir });
-  const options = { intraOpNumThreads: config.threads };
-  sessions = {
-    blind: await createSession(paths.blind, options),
-    clip: await createSession(paths.clip, options),
-  };
+  sessions = await prepareModels({
+    dirs: { weightsDir: config.weightsDir, ffdnetWeightsDir: config.ffdnetWeightsDir, onnxDir: config.onnxDir },
+    fetchMissing: config.fetchWeights,
+    threads: config.threads,
+    maxThreads: config.maxThreads,
+    log,
+  });
 } catch (error) {
-  unavailableReason = `the DnCNN models are not installed on this denoiser: ${(error as Error).message}`;
+  unavailableReason = `the denoising models are not installed on this denoiser: ${(error as Error).message}`;
   log.error(unavailableReason);
 }
 
@@ -36,9 +40,16 @@ const execute = executeDenoise({
   unavailableReason,
   tileSize: config.tileSize,
   maxInputPixels: config.maxInputPixels,
+  ioIdle: ioQueueProbe(bus),
 });
 log.info(
-  { concurrency: config.concurrency, threads: config.threads, tileSize: config.tileSize },
+  {
+    concurrency: config.concurrency,
+    threads: config.threads,
+    maxThreads: config.maxThreads,
+    nice: config.nice,
+    tileSize: config.tileSize,
+  },
   'denoiser consuming',
 );
 await runStepWorker({

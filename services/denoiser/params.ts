@@ -1,10 +1,19 @@
 import { z } from 'zod';
 import { MAX_SIGMA } from './inference/denoise.ts';
 
-/** Parameters of the `denoise` operation (the API validates the same shape at submission). */
+/** What a denoise step can write: PNG (the reference), or a smaller lossless WebP, AVIF or JPEG. */
+export const DENOISE_FORMATS = ['png', 'webp', 'avif', 'jpg'] as const;
+
+/**
+ * Parameters of the `denoise` operation (the API validates the same shape at submission).
+ * `model`: `blind` (CDnCNN-B, the reference default), `clip` (FDnCNN, clipped 8-bit noise) or `fast`
+ * (FFDNet-Clip, 3.1× fewer operations per pixel; see models/README.md for the quality table).
+ * `format`: `png` (default), `webp` (lossless), `avif` (lossless) or `jpg` (quality 95).
+ */
 export const DenoiseParams = z.object({
-  model: z.enum(['blind', 'clip']).default('blind'),
+  model: z.enum(['blind', 'clip', 'fast']).default('blind'),
   sigma: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_SIGMA)]).default('auto'),
+  format: z.enum(DENOISE_FORMATS).default('png'),
   resize: z
     .object({ width: z.number().int().positive().optional(), height: z.number().int().positive().optional() })
     .optional(),

@@ -20,6 +20,10 @@ export function publicEvent(event: JobEvent) {
         ...base,
         steps: event.data.steps.map(({ id, op, inputs, result }) => ({ id, op, inputs, result })),
       };
+    case 'StepProgressed': {
+      const { stepId, attempt, done, total, unit, etaMs, phase } = event.data;
+      return { ...base, stepId, attempt, done, total, unit, etaMs, phase };
+    }
     case 'StepSucceeded':
       return {
         ...base,

@@ -8,6 +8,22 @@ type Step = JobView['steps'][number];
 
 const iso = (time: Date | null) => time?.toISOString() ?? null;
 
+/** The latest StepProgressed of a step, as the API shows it (`percent` rounded down, ETA in ms). */
+function progressBody(raw: unknown) {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { done, total, unit, etaMs, phase, at } = raw as Record<string, unknown>;
+  if (typeof done !== 'number' || typeof total !== 'number' || total <= 0) return null;
+  return {
+    done,
+    total,
+    unit: typeof unit === 'string' ? unit : 'tile',
+    percent: Math.floor((100 * done) / total),
+    eta_ms: typeof etaMs === 'number' ? etaMs : null,
+    phase: typeof phase === 'string' ? phase : null,
+    updated_at: typeof at === 'string' ? at : null,
+  };
+}
+
 function stepBody(step: Step, artifact: Artifact | undefined) {
   return {
     id: step.step_id,
@@ -21,6 +37,7 @@ function stepBody(step: Step, artifact: Artifact | undefined) {
     started_at: iso(step.started_at),
     finished_at: iso(step.finished_at),
     duration_ms: step.duration_ms,
+    progress: progressBody(step.progress),
     output: artifact
       ? { format: artifact.format, bytes: artifact.bytes, width: artifact.width, height: artifact.height }
       : null,

@@ -22,6 +22,7 @@ export type PlannerDeps = Readonly<{ bus: Bus; log: Logger; now: () => Date }>;
 const INERT = new Set<JobEvent['type']>([
   'StepStarted',
   'StepRetrying',
+  'StepProgressed',
   'JobExpired',
   'WebhookAttempted',
   'WebhookDelivered',

@@ -5,6 +5,7 @@ import { InvalidMessageError, parseRunStep, salvageJobRef } from '../events/even
 import type { Logger } from '../log.ts';
 import type { Bus } from './connect.ts';
 import { ACK, backoffMs, consumeLoop, type Disposition } from './consume.ts';
+import { type ProgressReport, progressReporter } from './progress.ts';
 
 /** A failure that would happen again on every attempt (corrupt image, unsupported input): never retried. */
 export class DeterministicStepError extends Error {
@@ -13,7 +14,13 @@ export class DeterministicStepError extends Error {
 
 export type StepResult = Readonly<{ output: StepOutput | null; metadata: ExifSummary | null }>;
 
-export type StepContext = Readonly<{ attempt: number; heartbeat: () => void; signal: AbortSignal }>;
+export type StepContext = Readonly<{
+  attempt: number;
+  heartbeat: () => void;
+  signal: AbortSignal;
+  /** Reports how far the step is; published as `StepProgressed` about once a second (shared/bus/progress.ts). */
+  progress: ProgressReport;
+}>;
 
 export type WorkerDeps = Readonly<{
   bus: Bus;
@@ -52,18 +59,28 @@ export function stepWorker(deps: WorkerDeps) {
       (event) => `${command.jobId}:${event.type}:${command.stepId}:${attempt}`,
     );
     const started = performance.now();
+    const progress = progressReporter({
+      jobId: command.jobId,
+      stepId: command.stepId,
+      attempt,
+      log,
+      publish: (event, msgId) => bus.log.append(stamp(), [event], () => msgId),
+    });
     try {
       const result = await deps.execute(command, {
         attempt,
         heartbeat: () => msg.working(),
         signal: AbortSignal.timeout(24 * 3_600_000),
+        progress: progress.report,
       });
+      await progress.flush();
       const durationMs = Math.round(performance.now() - started);
       await bus.log.append(stamp(), [
         { type: 'StepSucceeded', data: { stepId: command.stepId, ...result, durationMs } },
       ]);
       return ACK;
     } catch (error) {
+      await progress.flush();
       const message = (error as Error).message ?? String(error);
       if (error instanceof DeterministicStepError) {
         await bus.log.append(stamp(), [

@@ -100,6 +100,22 @@ export const StepRetrying = event(
     retryInMs: z.number().int().nonnegative(),
   }),
 );
+/**
+ * How far a running step is (rate-limited to about one a second by the step worker). Only the latest
+ * value per step is kept in the read model; `etaMs` is null until a rate can be measured.
+ */
+export const StepProgressed = event(
+  'StepProgressed',
+  z.object({
+    stepId: z.string(),
+    attempt: z.number().int().positive(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+    unit: z.enum(['tile', 'byte', 'phase']),
+    etaMs: z.number().int().nonnegative().nullable(),
+    phase: z.string().max(40).nullable(),
+  }).refine((data) => data.done <= data.total, { message: 'done must not exceed total' }),
+);
 export const StepSucceeded = event(
   'StepSucceeded',
   z.object({
@@ -153,6 +169,7 @@ export const JobEvent = z.discriminatedUnion('type', [
   StepDispatched,
   StepStarted,
   StepRetrying,
+  StepProgressed,
   StepSucceeded,
   StepFailed,
   JobCompleted,

@@ -90,12 +90,15 @@ export function checkResize(label: string, op: StepOp, params: Params): void {
 
 const MAX_SIGMA = 75;
 
-/** The denoiser's own parameters (`model`, `sigma`), checked here so a typo is a 422, not a failed job. */
+/** The denoiser's own parameters (`model`, `sigma`, `format`), checked here so a typo is a 422, not a failed job. */
 export function checkDenoise(label: string, op: StepOp, params: Params): void {
   if (op !== 'denoise') return;
-  const { model, sigma } = params;
-  if (model !== undefined && model !== 'blind' && model !== 'clip') {
-    throw invalid(`${label} model must be "blind" or "clip"`);
+  const { model, sigma, format } = params;
+  if (model !== undefined && model !== 'blind' && model !== 'clip' && model !== 'fast') {
+    throw invalid(`${label} model must be "blind", "clip" or "fast"`);
+  }
+  if (format !== undefined && !['png', 'webp', 'avif', 'jpg'].includes(format as string)) {
+    throw invalid(`${label} format must be "png", "webp", "avif" or "jpg"`);
   }
   const sigmaOk =
     sigma === undefined ||

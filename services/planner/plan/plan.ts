@@ -70,6 +70,7 @@ export function evolve(state: JobState, event: JobEvent): JobState {
         request: state.request,
       };
     case 'StepRetrying':
+    case 'StepProgressed':
     case 'JobExpired':
     case 'WebhookAttempted':
     case 'WebhookDelivered':
