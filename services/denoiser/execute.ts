@@ -10,13 +10,12 @@ import { DenoiseParams } from './params.ts';
 import { chooseSession, type IoIdleProbe, type SessionPair } from './threads.ts';
 
 export type ServedModel = DenoiseParams['model'];
-export type Sessions = Readonly<Record<ServedModel, SessionPair>>;
+/** Per model: its sessions, or why it is unavailable (the step then fails with that reason). */
+export type Sessions = Readonly<Record<ServedModel, SessionPair | string>>;
 
 export type DenoiseDeps = Readonly<{
   storage: Storage;
-  /** null when the model files could not be prepared: steps then fail with the reason. */
-  sessions: Sessions | null;
-  unavailableReason: string;
+  sessions: Sessions;
   tileSize: number;
   maxInputPixels: number;
   /** Whether the io queue is idle (the thread policy, see threads.ts). */
@@ -79,7 +78,8 @@ export function executeDenoise(deps: DenoiseDeps) {
     const parsed = DenoiseParams.safeParse(command.params);
     if (!parsed.success)
       throw new DeterministicStepError(`invalid denoise parameters: ${parsed.error.message}`);
-    if (deps.sessions === null) throw new DeterministicStepError(deps.unavailableReason);
+    const pair = deps.sessions[parsed.data.model];
+    if (typeof pair === 'string') throw new DeterministicStepError(pair);
     const input = command.inputs[0];
     if (input === undefined) throw new DeterministicStepError('step has no input');
     const image = await decode(await deps.storage.get(input.key), deps.maxInputPixels);
@@ -88,7 +88,7 @@ export function executeDenoise(deps: DenoiseDeps) {
     const params = parsed.data;
     try {
       denoised = await denoiseImage(
-        chooseSession(deps.sessions[params.model], deps.ioIdle),
+        chooseSession(pair, deps.ioIdle),
         { ...image, data: image.rgb },
         {
           model: params.model,

@@ -4,7 +4,7 @@ import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
-import { executeDenoise, type Sessions } from './execute.ts';
+import { executeDenoise } from './execute.ts';
 import { prepareModels } from './models.ts';
 import { ioQueueProbe } from './threads.ts';
 
@@ -16,20 +16,13 @@ await storage.ensureBucket(log);
 
 // Lower priority than the converter, so conversions get a core first (thread policy, threads.ts).
 setPriority(0, config.nice);
-let sessions: Sessions | null = null;
-let unavailableReason = '';
-try {
-  sessions = await prepareModels({
-    dirs: { weightsDir: config.weightsDir, ffdnetWeightsDir: config.ffdnetWeightsDir, onnxDir: config.onnxDir },
-    fetchMissing: config.fetchWeights,
-    threads: config.threads,
-    maxThreads: config.maxThreads,
-    log,
-  });
-} catch (error) {
-  unavailableReason = `the denoising models are not installed on this denoiser: ${(error as Error).message}`;
-  log.error(unavailableReason);
-}
+const sessions = await prepareModels({
+  dirs: { weightsDir: config.weightsDir, ffdnetWeightsDir: config.ffdnetWeightsDir, onnxDir: config.onnxDir },
+  fetchMissing: config.fetchWeights,
+  threads: config.threads,
+  maxThreads: config.maxThreads,
+  log,
+});
 
 const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser' });
 const stop = new AbortController();
@@ -37,7 +30,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => 
 const execute = executeDenoise({
   storage,
   sessions,
-  unavailableReason,
   tileSize: config.tileSize,
   maxInputPixels: config.maxInputPixels,
   ioIdle: ioQueueProbe(bus),

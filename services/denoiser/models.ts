@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG, type ModelKind } from '../../models/catalog.ts';
+import { CATALOG } from '../../models/catalog.ts';
 import { ensureModels, type ModelDirs, weightsDirOf } from '../../models/convert.ts';
 import { fetchWeights } from '../../models/fetch.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -23,19 +23,14 @@ export type ModelSetup = Readonly<{
   log: Logger;
 }>;
 
-async function fetchMissing(setup: ModelSetup): Promise<void> {
-  const missing = SERVED.filter(
-    (kind) => !existsSync(join(weightsDirOf(kind, setup.dirs), CATALOG[kind].matFile)),
-  );
-  if (missing.length === 0) return;
-  const names = missing.map((kind) => CATALOG[kind].matFile).join(', ');
+async function fetchIfMissing(kind: ServedModel, setup: ModelSetup): Promise<void> {
+  const dest = weightsDirOf(kind, setup.dirs);
+  const { matFile } = CATALOG[kind];
+  if (existsSync(join(dest, matFile))) return;
   if (!setup.fetchMissing)
-    throw new Error(`${names} missing and DENOISER_FETCH_WEIGHTS=false: run \`npm run models:fetch\``);
-  setup.log.info({ missing: names }, 'model weights missing: fetching them from the authors');
-  for (const kind of missing) {
-    const dest = weightsDirOf(kind, setup.dirs);
-    await fetchWeights({ dest, kinds: [kind], log: (line) => setup.log.info(line) });
-  }
+    throw new Error(`${matFile} is missing in ${dest} and DENOISER_FETCH_WEIGHTS=false: run \`npm run models:fetch\``);
+  setup.log.info({ file: matFile, dest }, 'model weights missing: fetching them from the authors');
+  await fetchWeights({ dest, kinds: [kind], log: (line) => setup.log.info(line) });
 }
 
 async function openPair(path: string, setup: ModelSetup): Promise<SessionPair> {
@@ -47,12 +42,23 @@ async function openPair(path: string, setup: ModelSetup): Promise<SessionPair> {
   return { narrow, wide };
 }
 
+/** Each model is prepared on its own: one that cannot be fetched leaves the others serving. */
 export async function prepareModels(setup: ModelSetup): Promise<Sessions> {
-  await fetchMissing(setup);
-  const paths = await ensureModels(setup.dirs, { kinds: SERVED as readonly ModelKind[] });
+  const sessions: Partial<Record<ServedModel, SessionPair | string>> = {};
+  for (const kind of SERVED) {
+    try {
+      await fetchIfMissing(kind, setup);
+      const paths = await ensureModels(setup.dirs, { kinds: [kind] });
+      sessions[kind] = await openPair(paths[kind], setup);
+    } catch (error) {
+      const reason = `the ${kind} model is not installed on this denoiser: ${(error as Error).message}`;
+      setup.log.error(reason);
+      sessions[kind] = reason;
+    }
+  }
   return {
-    blind: await openPair(paths.blind, setup),
-    clip: await openPair(paths.clip, setup),
-    fast: await openPair(paths.fast, setup),
+    blind: sessions.blind ?? 'not prepared',
+    clip: sessions.clip ?? 'not prepared',
+    fast: sessions.fast ?? 'not prepared',
   };
 }

@@ -6,7 +6,7 @@ import { addNoise8, loadRgb8, psnr8 } from '../../services/denoiser/inference/fi
 import { type Harness, startHarness, waitFor } from '../support/harness.ts';
 import { appendJob } from '../support/jobs.ts';
 import { type ServiceProcess, spawnService } from '../support/processes.ts';
-import { cbsd68Dir, weightsDir } from '../support/shared-data.ts';
+import { cbsd68Dir, ffdnetWeightsDir, weightsDir } from '../support/shared-data.ts';
 
 describe('the denoiser service', () => {
   let h: Harness;
@@ -15,6 +15,7 @@ describe('the denoiser service', () => {
     const service = spawnService('services/denoiser/main.ts', {
       ...h.env,
       DNCNN_WEIGHTS_DIR: weightsDir(),
+      FFDNET_WEIGHTS_DIR: ffdnetWeightsDir(),
       DENOISER_THREADS: '1',
     });
     denoisers.push(service);

@@ -12,4 +12,5 @@ function dir(variable: string, fallback: string): string {
 }
 
 export const weightsDir = () => dir('DNCNN_WEIGHTS_DIR', '../shared/models/dncnn');
+export const ffdnetWeightsDir = () => dir('FFDNET_WEIGHTS_DIR', '../shared/models/ffdnet');
 export const cbsd68Dir = () => dir('CBSD68_DIR', '../shared/datasets/CBSD68');

@@ -7,7 +7,7 @@ import { freshEnv } from './env.ts';
 import { cleanup } from './harness.ts';
 import { ensureS3Server } from './moto.ts';
 import { type ServiceProcess, spawnService } from './processes.ts';
-import { weightsDir } from './shared-data.ts';
+import { ffdnetWeightsDir, weightsDir } from './shared-data.ts';
 
 const SERVICES = {
   projections: ['projections/main.ts', 'projections consuming'],
@@ -31,6 +31,7 @@ export async function startSystem(
     PORT: port,
     HOST: '127.0.0.1',
     DNCNN_WEIGHTS_DIR: weightsDir(),
+    FFDNET_WEIGHTS_DIR: ffdnetWeightsDir(),
     DENOISER_THREADS: '1',
     ...overrides,
   });

@@ -38,6 +38,7 @@ function paramRow(op) {
         h(
           'select',
           { id: 'p-denoise-model' },
+          h('option', { value: 'fast', selected: true }, 'Fast (FFDNet, ~3× quicker)'),
           h('option', { value: 'blind' }, 'Blind (reference)'),
           h('option', { value: 'clip' }, 'Clip-trained (best on 8-bit photos)'),
         ),
@@ -45,13 +46,26 @@ function paramRow(op) {
       h(
         'label',
         { class: 'field', for: 'p-denoise-sigma' },
-        'Noise level σ (clip model)',
+        'Noise level σ (fast and clip models)',
         h('input', {
           id: 'p-denoise-sigma',
           type: 'text',
           inputmode: 'numeric',
           placeholder: 'auto (or 1–75)',
         }),
+      ),
+      h(
+        'label',
+        { class: 'field', for: 'p-denoise-format' },
+        'Output',
+        h(
+          'select',
+          { id: 'p-denoise-format' },
+          h('option', { value: 'png' }, 'PNG (lossless, largest)'),
+          h('option', { value: 'webp' }, 'WebP lossless'),
+          h('option', { value: 'avif' }, 'AVIF lossless'),
+          h('option', { value: 'jpg' }, 'JPEG (quality 95)'),
+        ),
       ),
     );
   }
@@ -129,7 +143,9 @@ export function readOperations(container) {
     if (op === 'denoise') {
       entry.model = document.getElementById('p-denoise-model')?.value ?? 'blind';
       const sigma = document.getElementById('p-denoise-sigma')?.value.trim() ?? '';
-      if (entry.model === 'clip') entry.sigma = sigma === '' || sigma === 'auto' ? 'auto' : Number(sigma);
+      if (entry.model !== 'blind') entry.sigma = sigma === '' || sigma === 'auto' ? 'auto' : Number(sigma);
+      const format = document.getElementById('p-denoise-format')?.value ?? 'png';
+      if (format !== 'png') entry.format = format;
     }
     if (Object.keys(entry).length > 0) params[op] = entry;
   }

@@ -33,3 +33,32 @@ export function h(tag, attrs = {}, ...children) {
   }
   return el;
 }
+
+/** A duration as people read it: "850 ms", "4.2 s", "42 s", "5 min 28 s", "1 h 05 min". */
+export function duration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const total = Math.round(s);
+  if (total < 3600) return `${Math.floor(total / 60)} min ${total % 60} s`;
+  const minutes = Math.round(total / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** A rough remaining time: "about 2 min left", "about 15 s left", "almost done". */
+export function remaining(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 3000) return 'almost done';
+  const s = ms / 1000;
+  if (s < 60) return `about ${Math.max(5, Math.round(s / 5) * 5)} s left`;
+  return `about ${Math.round(s / 60)} min left`;
+}
+
+/** "tile 12 / 48 · about 2 min left" from a progress report ({done, total, unit, etaMs}). */
+export function progressText(progress) {
+  if (!progress || !(progress.total > 0)) return '';
+  const eta = progress.done < progress.total ? remaining(progress.etaMs ?? progress.eta_ms) : '';
+  return `${progress.unit ?? 'tile'} ${progress.done} / ${progress.total}${eta ? ` · ${eta}` : ''}`;
+}

@@ -1,7 +1,7 @@
 // Watching one job: live steps over Server-Sent Events (polling if the stream drops), then results.
 import { getJob } from './api.js';
 import { labelOf } from './form.js';
-import { bytes, FORMAT_NAMES, h, saving } from './format.js';
+import { bytes, duration, FORMAT_NAMES, h, progressText, saving } from './format.js';
 
 const EVENT_TYPES = [
   'JobSubmitted',
@@ -9,6 +9,7 @@ const EVENT_TYPES = [
   'StepDispatched',
   'StepStarted',
   'StepRetrying',
+  'StepProgressed',
   'StepSucceeded',
   'StepFailed',
   'JobCompleted',
@@ -73,6 +74,13 @@ function onEvent(state, event, context) {
     case 'JobPlanned':
       for (const step of event.steps) state.steps.set(step.id, { ...step, status: 'pending' });
       break;
+    case 'StepProgressed': {
+      const step = state.steps.get(event.stepId);
+      if (!step || step.status === 'succeeded' || step.status === 'failed') break;
+      step.status = 'running';
+      step.progress = { done: event.done, total: event.total, unit: event.unit, etaMs: event.etaMs };
+      break;
+    }
     case 'StepDispatched':
     case 'StepStarted':
     case 'StepRetrying':
@@ -90,7 +98,7 @@ function onEvent(state, event, context) {
       if (event.type === 'StepRetrying') step.note = `retrying (attempt ${event.attempt}): ${event.error}`;
       if (event.type === 'StepFailed') step.note = event.error;
       if (event.type === 'StepSucceeded') {
-        step.note = `${event.durationMs} ms`;
+        step.note = duration(event.durationMs);
         if (event.output) state.outputs.set(event.stepId, event.output);
       }
       if (event.type === 'StepStarted') setStatus('PROCESSING');
@@ -122,23 +130,43 @@ function renderSteps(state) {
           step.note ? h('small', {}, ` — ${step.note}`) : null,
         ),
         h('span', { class: `status ${step.status}` }, step.status),
-        h(
-          'span',
-          {
-            class: 'bar',
-            role: 'progressbar',
-            'aria-label': `${step.id} progress`,
-            'aria-valuemin': 0,
-            'aria-valuemax': 100,
-            'aria-valuenow': step.status === 'succeeded' ? 100 : step.status === 'running' ? 50 : 0,
-          },
-          h('i'),
-        ),
+        progressBar(step),
       ),
     ),
   );
   if (state.steps.size > 0)
     $('job-steps').setAttribute('aria-label', `Steps: ${done} of ${state.steps.size} done`);
+}
+
+/** Percent done: measured when the step reports progress, else 0 / indeterminate / 100. */
+function percentOf(step) {
+  if (step.status === 'succeeded') return 100;
+  const p = step.progress;
+  if (step.status === 'running' && p && p.total > 0) return Math.floor((100 * p.done) / p.total);
+  return step.status === 'running' ? null : 0;
+}
+
+function progressBar(step) {
+  const percent = percentOf(step);
+  const text = step.status === 'running' ? progressText(step.progress) : '';
+  return h(
+    'span',
+    { class: 'progress' },
+    h(
+      'span',
+      {
+        class: `bar${percent === null ? '' : ' determinate'}`,
+        role: 'progressbar',
+        'aria-label': `${step.id} progress`,
+        'aria-valuemin': 0,
+        'aria-valuemax': 100,
+        'aria-valuenow': percent ?? undefined,
+        'aria-valuetext': text || undefined,
+      },
+      h('i', percent === null ? {} : { style: `width: ${percent}%` }),
+    ),
+    text ? h('small', { class: 'progress-text' }, text) : null,
+  );
 }
 
 async function poll(state, context) {
@@ -150,7 +178,8 @@ async function poll(state, context) {
         id: step.id,
         op: step.operation,
         status: step.status,
-        note: step.error ?? '',
+        note: step.error ?? (step.duration_ms === null ? '' : duration(step.duration_ms)),
+        progress: step.progress ?? null,
       });
     }
     renderSteps(state);
