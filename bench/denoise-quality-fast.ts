@@ -88,20 +88,35 @@ const value = (row: Row, sigma: number) => mean(results.get(`${row}|${sigma}`) ?
 const line = (label: string, cells: readonly string[]) =>
   console.log(`${label.padEnd(34)}${cells.map((c) => c.padStart(9)).join('')}`);
 console.log(`CBSD68, ${files.length} images, seeded noise; mean PSNR in dB`);
-line('setting', SIGMAS.map((s) => `σ=${s}`));
-line('paper (FFDNet, float noise)', SIGMAS.map((s) => (PAPER[s] ?? 0).toFixed(2)));
+line(
+  'setting',
+  SIGMAS.map((s) => `σ=${s}`),
+);
+line(
+  'paper (FFDNet, float noise)',
+  SIGMAS.map((s) => (PAPER[s] ?? 0).toFixed(2)),
+);
 const rows: Row[] = ['fast-float, float noise, true σ', 'fast, σ auto, 8-bit'];
 if (clip !== null) rows.push('clip (DnCNN), σ auto, 8-bit');
-for (const row of rows) line(row, SIGMAS.map((s) => value(row, s).toFixed(2)));
+for (const row of rows)
+  line(
+    row,
+    SIGMAS.map((s) => value(row, s).toFixed(2)),
+  );
 line(
   'float − paper',
   SIGMAS.map((s) => (value('fast-float, float noise, true σ', s) - (PAPER[s] ?? 0)).toFixed(3)),
 );
 if (clip !== null) {
   const gaps = SIGMAS.map((s) => value('clip (DnCNN), σ auto, 8-bit', s) - value('fast, σ auto, 8-bit', s));
-  line('clip − fast (8-bit, σ auto)', gaps.map((g) => g.toFixed(3)));
+  line(
+    'clip − fast (8-bit, σ auto)',
+    gaps.map((g) => g.toFixed(3)),
+  );
   const ok = gaps.every((g) => g <= 0.1);
-  console.log(`fast within 0.1 dB of clip at every σ: ${ok ? 'yes' : 'no'} → default model: ${ok ? 'fast' : 'unchanged'}`);
+  console.log(
+    `fast within 0.1 dB of clip at every σ: ${ok ? 'yes' : 'no'} → default model: ${ok ? 'fast' : 'unchanged'}`,
+  );
 }
 console.log(
   `total ${((performance.now() - started) / 1000).toFixed(0)} s, ${threads.intraOpNumThreads} threads`,

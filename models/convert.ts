@@ -129,8 +129,7 @@ export async function ensureModels(dirs: ModelDirs, options: EnsureOptions = {})
   const missing = kinds.filter((kind) => !existsSync(paths[kind]));
   if (missing.length > 0 && (options.isolate ?? true)) await convertInChildProcess(dirs, missing);
   else for (const kind of missing) await convertModel(kind, dirs);
-  for (const kind of kinds)
-    if (!existsSync(paths[kind])) throw new Error(`${paths[kind]} was not created`);
+  for (const kind of kinds) if (!existsSync(paths[kind])) throw new Error(`${paths[kind]} was not created`);
   return paths;
 }
 

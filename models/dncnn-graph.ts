@@ -52,7 +52,11 @@ function convNode(layer: ConvLayer, input: string, output: string): OnnxNode {
 }
 
 /** Nodes that turn `sigma` [1] (0–255) into a [N,1,H,W] map of sigma/255 and append it to `source`. */
-export function noiseMapNodes(source = 'input'): { nodes: OnnxNode[]; tensors: OnnxTensor[]; output: string } {
+export function noiseMapNodes(source = 'input'): {
+  nodes: OnnxNode[];
+  tensors: OnnxTensor[];
+  output: string;
+} {
   const tensors: OnnxTensor[] = [
     { name: 'c255', dims: [1], data: Float32Array.of(255) },
     { name: 'shape_1111', dims: [4], data: BigInt64Array.of(1n, 1n, 1n, 1n) },

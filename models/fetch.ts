@@ -176,7 +176,10 @@ async function main(): Promise<void> {
   }
   const families = [
     { kinds: MODEL_KINDS.filter((k) => CATALOG[k].family === 'dncnn'), from: process.env.DNCNN_WEIGHTS_DIR },
-    { kinds: MODEL_KINDS.filter((k) => CATALOG[k].family === 'ffdnet'), from: process.env.FFDNET_WEIGHTS_DIR },
+    {
+      kinds: MODEL_KINDS.filter((k) => CATALOG[k].family === 'ffdnet'),
+      from: process.env.FFDNET_WEIGHTS_DIR,
+    },
   ];
   for (const { kinds, from } of families) await fetchWeights({ ...options, kinds, from });
 }

@@ -37,7 +37,10 @@ function permuteInputs(layer: ConvLayer): ConvLayer {
   for (let out = 0; out < o; out++)
     for (let k = 0; k < i; k++) {
       const from = k < 12 ? authorsChannel(k) : k;
-      weight.set(layer.weight.subarray((out * i + from) * plane, (out * i + from + 1) * plane), (out * i + k) * plane);
+      weight.set(
+        layer.weight.subarray((out * i + from) * plane, (out * i + from + 1) * plane),
+        (out * i + k) * plane,
+      );
     }
   return { ...layer, weight };
 }
@@ -65,7 +68,9 @@ function checkLayout(layers: readonly MatLayer[]): readonly MatLayer[] {
   const body = layers.slice(2, -1);
   const convs = body.filter((l): l is ConvLayer => l.type === 'conv');
   if (convs[0]?.shape[1] !== 13 || convs[convs.length - 1]?.shape[0] !== 12)
-    throw new Error(`expected convs 13→…→12, got ${convs[0]?.shape[1]}→…→${convs[convs.length - 1]?.shape[0]}`);
+    throw new Error(
+      `expected convs 13→…→12, got ${convs[0]?.shape[1]}→…→${convs[convs.length - 1]?.shape[0]}`,
+    );
   return body;
 }
 
@@ -94,7 +99,11 @@ export function buildFFDNetGraph(name: string, layers: readonly MatLayer[]): Onn
     outputs: ['output'],
     attributes: { blocksize: 2 },
   };
-  const image: OnnxValue = { name: 'input', dims: IMAGE_DIMS, doc: 'RGB, planar, values in [0,1], even H and W' };
+  const image: OnnxValue = {
+    name: 'input',
+    dims: IMAGE_DIMS,
+    doc: 'RGB, planar, values in [0,1], even H and W',
+  };
   const sigma: OnnxValue = { name: 'sigma', dims: [1], doc: 'noise standard deviation on the 0-255 scale' };
   const output: OnnxValue = { name: 'output', dims: IMAGE_DIMS, doc: 'denoised RGB, not clipped' };
   return {

@@ -9,7 +9,7 @@ import { CATALOG } from '../../models/catalog.ts';
 import { ensureModels, type ModelDirs, weightsDirOf } from '../../models/convert.ts';
 import { fetchWeights } from '../../models/fetch.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { Sessions, ServedModel } from './execute.ts';
+import type { ServedModel, Sessions } from './execute.ts';
 import { createSession } from './inference/session.ts';
 import type { SessionPair } from './threads.ts';
 
@@ -28,7 +28,9 @@ async function fetchIfMissing(kind: ServedModel, setup: ModelSetup): Promise<voi
   const { matFile } = CATALOG[kind];
   if (existsSync(join(dest, matFile))) return;
   if (!setup.fetchMissing)
-    throw new Error(`${matFile} is missing in ${dest} and DENOISER_FETCH_WEIGHTS=false: run \`npm run models:fetch\``);
+    throw new Error(
+      `${matFile} is missing in ${dest} and DENOISER_FETCH_WEIGHTS=false: run \`npm run models:fetch\``,
+    );
   setup.log.info({ file: matFile, dest }, 'model weights missing: fetching them from the authors');
   await fetchWeights({ dest, kinds: [kind], log: (line) => setup.log.info(line) });
 }
@@ -42,23 +44,36 @@ async function openPair(path: string, setup: ModelSetup): Promise<SessionPair> {
   return { narrow, wide };
 }
 
-/** Each model is prepared on its own: one that cannot be fetched leaves the others serving. */
+/**
+ * Each model is prepared on its own: one that cannot be fetched or converted leaves the others serving.
+ * The conversions run in one child process when they all succeed (first start), else one by one.
+ */
 export async function prepareModels(setup: ModelSetup): Promise<Sessions> {
-  const sessions: Partial<Record<ServedModel, SessionPair | string>> = {};
+  const result: Partial<Record<ServedModel, SessionPair | string>> = {};
+  const fail = (kind: ServedModel, error: unknown) => {
+    const reason = `the ${kind} model is not installed on this denoiser: ${(error as Error).message}`;
+    setup.log.error(reason);
+    result[kind] = reason;
+  };
+  const ready: ServedModel[] = [];
   for (const kind of SERVED) {
+    await fetchIfMissing(kind, setup).then(
+      () => ready.push(kind),
+      (error: unknown) => fail(kind, error),
+    );
+  }
+  const converted = await ensureModels(setup.dirs, { kinds: ready }).catch(() => null);
+  for (const kind of ready) {
     try {
-      await fetchIfMissing(kind, setup);
-      const paths = await ensureModels(setup.dirs, { kinds: [kind] });
-      sessions[kind] = await openPair(paths[kind], setup);
+      const paths = converted ?? (await ensureModels(setup.dirs, { kinds: [kind] }));
+      result[kind] = await openPair(paths[kind], setup);
     } catch (error) {
-      const reason = `the ${kind} model is not installed on this denoiser: ${(error as Error).message}`;
-      setup.log.error(reason);
-      sessions[kind] = reason;
+      fail(kind, error);
     }
   }
   return {
-    blind: sessions.blind ?? 'not prepared',
-    clip: sessions.clip ?? 'not prepared',
-    fast: sessions.fast ?? 'not prepared',
+    blind: result.blind ?? 'not prepared',
+    clip: result.clip ?? 'not prepared',
+    fast: result.fast ?? 'not prepared',
   };
 }

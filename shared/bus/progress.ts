@@ -39,7 +39,8 @@ export function progressReporter(options: {
     if (done === lastDone || (!final && at - lastSent < intervalMs)) return;
     lastSent = at;
     lastDone = done;
-    const etaMs = done > 0 && !final ? Math.round(((at - started) / done) * (total - done)) : final ? 0 : null;
+    const etaMs =
+      done > 0 && !final ? Math.round(((at - started) / done) * (total - done)) : final ? 0 : null;
     const data: ProgressData = { stepId, attempt, done, total, unit, etaMs, phase: phase ?? null };
     const msgId = `${jobId}:StepProgressed:${stepId}:${attempt}:${done}`;
     chain = chain

@@ -106,15 +106,17 @@ export const StepRetrying = event(
  */
 export const StepProgressed = event(
   'StepProgressed',
-  z.object({
-    stepId: z.string(),
-    attempt: z.number().int().positive(),
-    done: z.number().int().nonnegative(),
-    total: z.number().int().positive(),
-    unit: z.enum(['tile', 'byte', 'phase']),
-    etaMs: z.number().int().nonnegative().nullable(),
-    phase: z.string().max(40).nullable(),
-  }).refine((data) => data.done <= data.total, { message: 'done must not exceed total' }),
+  z
+    .object({
+      stepId: z.string(),
+      attempt: z.number().int().positive(),
+      done: z.number().int().nonnegative(),
+      total: z.number().int().positive(),
+      unit: z.enum(['tile', 'byte', 'phase']),
+      etaMs: z.number().int().nonnegative().nullable(),
+      phase: z.string().max(40).nullable(),
+    })
+    .refine((data) => data.done <= data.total, { message: 'done must not exceed total' }),
 );
 export const StepSucceeded = event(
   'StepSucceeded',

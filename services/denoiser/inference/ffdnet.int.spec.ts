@@ -29,7 +29,12 @@ function unshuffle(t: Tensor): Tensor {
     for (let i = 0; i < 4; i++)
       for (let y = 0; y < out.h; y++)
         for (let x = 0; x < out.w; x++)
-          out.data[((4 * c + i) * out.h + y) * out.w + x] = at(t, c, 2 * y + (i % 2), 2 * x + Math.floor(i / 2));
+          out.data[((4 * c + i) * out.h + y) * out.w + x] = at(
+            t,
+            c,
+            2 * y + (i % 2),
+            2 * x + Math.floor(i / 2),
+          );
   return out;
 }
 
@@ -39,7 +44,12 @@ function shuffle(t: Tensor): Tensor {
     for (let i = 0; i < 4; i++)
       for (let y = 0; y < t.h; y++)
         for (let x = 0; x < t.w; x++)
-          out.data[(c * out.h + 2 * y + (i % 2)) * out.w + 2 * x + Math.floor(i / 2)] = at(t, 4 * c + i, y, x);
+          out.data[(c * out.h + 2 * y + (i % 2)) * out.w + 2 * x + Math.floor(i / 2)] = at(
+            t,
+            4 * c + i,
+            y,
+            x,
+          );
   return out;
 }
 
@@ -86,7 +96,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('FFDNet (fast): conversion and tiling', () => {
-  const weightsDir = () => requireEnvDir('FFDNET_WEIGHTS_DIR', 'the FFDNet .mat weights (../shared/models/ffdnet)');
+  const weightsDir = () =>
+    requireEnvDir('FFDNET_WEIGHTS_DIR', 'the FFDNet .mat weights (../shared/models/ffdnet)');
   const model = once(async () => {
     const onnxDir = await mkdtemp(join(tmpdir(), 'pixtools-ffdnet-'));
     const dirs = { weightsDir: weightsDir(), ffdnetWeightsDir: weightsDir(), onnxDir };
