@@ -1,67 +1,133 @@
 /**
- * Denoising speed: seconds per megapixel and achieved GFLOP/s for 1 and 2 intra-op threads,
- * untiled and with several tile sizes, through denoiseImage (8-bit in/out, the production path).
+ * Denoising speed against this machine's own ceiling, measured in the same run.
  *
- *   DNCNN_WEIGHTS_DIR=… npx tsx bench/denoise-speed.ts [--size 1024] [--tiles 256,384,512]
- *     [--threads 1,2] [--repeat 2] [--model blind|clip] [--skip-untiled]
+ *   DNCNN_WEIGHTS_DIR=… FFDNET_WEIGHTS_DIR=… npx tsx bench/denoise-speed.ts \
+ *     [--size 1024] [--tiles 768] [--threads 1,2] [--repeat 3] [--models blind,fast] [--skip-untiled]
  *
- * DnCNN costs 1.334 MFLOP per pixel (20 3×3 convolutions, 64 features; a multiply-add = 2 FLOP).
- * "useful" GFLOP/s counts image pixels only; "computed" also counts the pixels that overlapping
- * tiles process twice (the tiling overhead factor).
+ * Ceiling: a 1024×1024×1024 SGEMM (onnxruntime MatMul, 2·n³ FLOP) with the same intra-op thread count,
+ * best of 20 runs, measured again after every model row (the highest value is used): what
+ * onnxruntime's own kernels reach on these cores at their least disturbed moment. Each model row reports
+ * "useful" GFLOP/s, counting image pixels only (DnCNN 1.334 MFLOP per pixel: 20 3×3 convs with 64
+ * features; FFDNet 0.4255 MFLOP per pixel: 12 3×3 convs with 96 features on a 2×2-subsampled image),
+ * "computed" GFLOP/s (also the pixels overlapping tiles compute twice), and useful/ceiling. Threads are
+ * limited by onnxruntime's intraOpNumThreads (interOp 1, sequential); a ratio above 1 would mean a
+ * wrong measurement. The load average is printed before and after: the machine is shared.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ONNX_DIR, DEFAULT_WEIGHTS_DIR } from '../models/catalog.ts';
+import * as ort from 'onnxruntime-node';
+import { DEFAULT_ONNX_DIR, DEFAULT_WEIGHTS_DIR, type ModelKind } from '../models/catalog.ts';
 import { ensureModels } from '../models/convert.ts';
+import { encodeModel } from '../models/onnx-writer.ts';
 import { denoiseImage } from '../services/denoiser/inference/denoise.ts';
 import { syntheticImage } from '../services/denoiser/inference/fixtures.ts';
-import { createSession } from '../services/denoiser/inference/session.ts';
+import { createSession, geometryOf } from '../services/denoiser/inference/session.ts';
 import { tilingOverhead } from '../services/denoiser/inference/tiled.ts';
 
-const FLOP_PER_PIXEL = 1.334e6;
+const FLOP_PER_PIXEL: Partial<Record<ModelKind, number>> = { blind: 1.334e6, clip: 1.336e6, fast: 0.4255e6 };
+const GEMM_N = 1024;
 
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '1024' },
-    tiles: { type: 'string', default: '256,384,512' },
+    tiles: { type: 'string', default: '768' },
     threads: { type: 'string', default: '1,2' },
-    repeat: { type: 'string', default: '2' },
-    model: { type: 'string', default: 'blind' },
+    repeat: { type: 'string', default: '3' },
+    models: { type: 'string', default: 'blind,fast' },
     'skip-untiled': { type: 'boolean', default: false },
     'onnx-dir': { type: 'string', default: DEFAULT_ONNX_DIR },
   },
 });
 const size = Number(values.size);
-const model = values.model === 'clip' ? 'clip' : 'blind';
+const repeat = Number(values.repeat);
 const list = (text: string) => text.split(',').map(Number);
-const paths = await ensureModels({
-  weightsDir: process.env.DNCNN_WEIGHTS_DIR ?? DEFAULT_WEIGHTS_DIR,
-  onnxDir: values['onnx-dir'],
-});
+const models = values.models.split(',').filter((m): m is 'blind' | 'clip' | 'fast' => m in FLOP_PER_PIXEL);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+async function best(run: () => Promise<unknown>, times = repeat): Promise<number> {
+  await run(); // warm-up
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await run();
+    fastest = Math.min(fastest, (performance.now() - started) / 1000);
+  }
+  return fastest;
+}
+
+/** GFLOP/s of a large SGEMM through onnxruntime MatMul with `threads` intra-op threads. */
+async function sgemmCeiling(threads: number, dir: string): Promise<number> {
+  const path = join(dir, 'matmul.onnx');
+  const bytes = encodeModel(
+    {
+      name: 'sgemm',
+      doc: 'C = A·B',
+      nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
+      initializers: [],
+      inputs: [
+        { name: 'a', dims: [GEMM_N, GEMM_N] },
+        { name: 'b', dims: [GEMM_N, GEMM_N] },
+      ],
+      outputs: [{ name: 'c', dims: [GEMM_N, GEMM_N] }],
+    },
+    { producer: 'pixtools-bench', opset: 13, doc: 'SGEMM ceiling', metadata: {} },
+  );
+  await writeFile(path, bytes);
+  const session = await createSession(path, { intraOpNumThreads: threads });
+  const data = Float32Array.from({ length: GEMM_N * GEMM_N }, (_, i) => ((i * 7919) % 1000) / 1000);
+  const a = new ort.Tensor('float32', data, [GEMM_N, GEMM_N]);
+  const b = new ort.Tensor('float32', data.slice().reverse(), [GEMM_N, GEMM_N]);
+  // Short runs, best of many: the ceiling takes the least-disturbed moment, so ratios err low.
+  const seconds = await best(() => session.run({ a, b }), 20);
+  await session.release();
+  return (2 * GEMM_N ** 3) / seconds / 1e9;
+}
+
+const scratch = await mkdtemp(join(tmpdir(), 'pixtools-speed-'));
+const paths = await ensureModels(
+  {
+    weightsDir: process.env.DNCNN_WEIGHTS_DIR ?? DEFAULT_WEIGHTS_DIR,
+    ffdnetWeightsDir: process.env.FFDNET_WEIGHTS_DIR ?? DEFAULT_WEIGHTS_DIR,
+    onnxDir: values['onnx-dir'],
+  },
+  { kinds: models },
+);
 const image = syntheticImage(size, size, 25, 1);
 const megapixels = (size * size) / 1e6;
-
 console.log(
-  `${model} model, ${size}×${size} (${megapixels.toFixed(2)} MP) synthetic image, best of ${values.repeat}`,
+  `${size}×${size} (${megapixels.toFixed(2)} MP) synthetic image, best of ${repeat}; load average ${load()}`,
 );
-console.log('threads  tiling      overhead   s/MP   useful GFLOP/s   computed GFLOP/s');
+console.log(
+  'model  threads  tiling      overhead    s/MP  useful GFLOP/s  computed GFLOP/s  ceiling  useful/ceiling',
+);
 for (const threads of list(values.threads)) {
-  const session = await createSession(paths[model], { intraOpNumThreads: threads });
-  for (const tile of [...(values['skip-untiled'] ? [] : [size]), ...list(values.tiles)]) {
-    const options = { model, sigma: 25, tileSize: tile } as const;
-    await denoiseImage(session, syntheticImage(128, 128, 25, 2), options); // warm-up
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < Number(values.repeat); i++) {
-      const started = performance.now();
-      await denoiseImage(session, image, options);
-      best = Math.min(best, (performance.now() - started) / 1000);
+  let ceiling = await sgemmCeiling(threads, scratch);
+  for (const model of models) {
+    const session = await createSession(paths[model], { intraOpNumThreads: threads });
+    for (const tile of [...(values['skip-untiled'] ? [] : [size]), ...list(values.tiles)]) {
+      const options = { model, sigma: 25, tileSize: tile } as const;
+      const seconds = await best(() => denoiseImage(session, image, options));
+      ceiling = Math.max(ceiling, await sgemmCeiling(threads, scratch));
+      const overhead = tilingOverhead(size, size, tile, geometryOf(model));
+      const useful = ((FLOP_PER_PIXEL[model] ?? 0) * size * size) / seconds / 1e9;
+      const label = tile >= size ? 'untiled' : `tile ${tile}`;
+      console.log(
+        `${model.padEnd(6)} ${String(threads).padStart(7)}  ${label.padEnd(10)} ${overhead.toFixed(3).padStart(8)} ` +
+          `${(seconds / megapixels).toFixed(2).padStart(7)} ${useful.toFixed(1).padStart(15)} ` +
+          `${(useful * overhead).toFixed(1).padStart(17)} ${ceiling.toFixed(1).padStart(8)} ` +
+          `${(useful / ceiling).toFixed(2).padStart(15)}`,
+      );
     }
-    const overhead = tilingOverhead(size, size, tile);
-    const useful = (FLOP_PER_PIXEL * size * size) / best / 1e9;
-    const label = tile >= size ? 'untiled' : `tile ${tile}`;
-    console.log(
-      `${String(threads).padStart(7)}  ${label.padEnd(10)} ${overhead.toFixed(3).padStart(8)} ${(best / megapixels).toFixed(2).padStart(6)}` +
-        `${useful.toFixed(0).padStart(17)}${(useful * overhead).toFixed(0).padStart(19)}`,
-    );
+    await session.release();
   }
-  await session.release();
+  console.log(
+    `SGEMM ${GEMM_N}³ with ${threads} thread(s): ${ceiling.toFixed(1)} GFLOP/s (the ceiling above)`,
+  );
 }
+console.log(`load average after: ${load()}`);
+await rm(scratch, { recursive: true, force: true });
