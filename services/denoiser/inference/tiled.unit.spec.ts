@@ -96,3 +96,28 @@ test('runTiled reports progress after every tile', async () => {
     Array.from({ length: total }, (_, i) => `${i + 1}/${total}`),
   );
 });
+
+test('aligned spans (FFDNet): even starts, sizes and core bounds; cores partition; margins kept', () => {
+  for (const length of [2, 64, 302, 482, 1000, 4000]) {
+    for (const tile of [96, 160, 768]) {
+      const spans = planSpans(length, tile, 26, 2);
+      let next = 0;
+      for (const span of spans) {
+        for (const v of [span.start, span.size, span.coreStart, span.coreEnd]) assert.equal(v % 2, 0);
+        assert.ok(span.size <= tile);
+        assert.equal(span.coreStart, next);
+        if (span.coreStart > 0) assert.ok(span.coreStart - span.start >= 26);
+        if (span.coreEnd < length) assert.ok(span.start + span.size - span.coreEnd >= 26);
+        next = span.coreEnd;
+      }
+      assert.equal(next, length);
+    }
+  }
+  assert.throws(() => planSpans(301, 96, 26, 2), /multiples of 2/);
+});
+
+test('planTiles pads odd sizes to the alignment: windows reach one column past a 301-wide image', () => {
+  const tiles = planTiles(301, 203, 96, { margin: 26, align: 2 });
+  assert.equal(Math.max(...tiles.map((t) => t.x.start + t.x.size)), 302);
+  assert.equal(Math.max(...tiles.map((t) => t.y.coreEnd)), 204);
+});
