@@ -1,4 +1,3 @@
-import { setPriority } from 'node:os';
 import { connectBus } from '../../shared/bus/connect.ts';
 import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -6,6 +5,7 @@ import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
 import { executeDenoise } from './execute.ts';
 import { prepareModels } from './models.ts';
+import { lowerPriority } from './priority.ts';
 import { ioQueueProbe } from './threads.ts';
 
 const config = readConfig(process.env);
@@ -15,7 +15,7 @@ const storage = new Storage(infra.s3);
 await storage.ensureBucket(log);
 
 // Lower priority than the converter, so conversions get a core first (thread policy, threads.ts).
-setPriority(0, config.nice);
+lowerPriority(config.nice);
 const sessions = await prepareModels({
   dirs: { weightsDir: config.weightsDir, ffdnetWeightsDir: config.ffdnetWeightsDir, onnxDir: config.onnxDir },
   fetchMissing: config.fetchWeights,
@@ -24,6 +24,7 @@ const sessions = await prepareModels({
   log,
 });
 
+lowerPriority(config.nice); // again, for threads the model set-up started
 const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser' });
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
