@@ -43,6 +43,71 @@ export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[
   });
 }
 
+export type BatchOutcome = Readonly<{ applied: number; quarantined: number }>;
+
+/**
+ * Applies a batch; if the database refuses it, applies its events one at a time, and an event the
+ * database refuses for its data (SQLSTATE class 22 or 23: it would be refused on every retry) is
+ * recorded in `projection_quarantine` with the reason, and the checkpoint moves past it. Any other
+ * error (connection lost, timeout) is thrown: the caller retries from the checkpoint.
+ */
+export async function applyOrQuarantine(
+  db: Kysely<Database>,
+  batch: readonly Envelope[],
+  now: () => Date = () => new Date(),
+): Promise<BatchOutcome> {
+  try {
+    return { applied: await applyBatch(db, batch), quarantined: 0 };
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+  }
+  let applied = 0;
+  let quarantined = 0;
+  for (const envelope of batch) {
+    try {
+      applied += await applyBatch(db, [envelope]);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      await quarantine(db, envelope, (error as Error).message, now());
+      quarantined++;
+    }
+  }
+  return { applied, quarantined };
+}
+
+/** The database refused the data itself (invalid text, constraint): retrying cannot help. */
+export function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+async function quarantine(db: Kysely<Database>, { seq, event }: Envelope, reason: string, at: Date) {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`.execute(trx);
+    const checkpoint = await trx
+      .selectFrom('projection_checkpoints')
+      .select('seq')
+      .where('name', '=', CHECKPOINT)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (seq <= checkpoint.seq) return;
+    await trx
+      .insertInto('projection_quarantine')
+      .values({
+        seq,
+        job_id: event?.metadata.jobId ?? null,
+        type: event?.type ?? null,
+        error: reason.slice(0, 2000),
+        // JSON text escapes every control character, so even what jsonb refuses is stored here.
+        event: JSON.stringify(event),
+        quarantined_at: at.toISOString(),
+      })
+      .onConflict((oc) => oc.column('seq').doNothing())
+      .execute();
+    await trx.updateTable('projection_checkpoints').set({ seq }).where('name', '=', CHECKPOINT).execute();
+  });
+}
+
 const ACTIVE = ['PENDING', 'PROCESSING'];
 const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
 

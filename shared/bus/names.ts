@@ -12,7 +12,6 @@ export type BusNames = Readonly<{
   durable: Readonly<{
     planner: string;
     dispatcher: string;
-    projections: string;
     notifier: string;
     converter: string;
     denoiser: string;
@@ -33,7 +32,6 @@ export function busNames(namespace: string): BusNames {
     durable: Object.freeze({
       planner: 'planner',
       dispatcher: 'dispatcher',
-      projections: 'projections',
       notifier: 'notifier',
       converter: 'converter',
       denoiser: 'denoiser',
