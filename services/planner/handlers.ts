@@ -53,6 +53,7 @@ export function onEvent({ bus, log, now }: PlannerDeps, states: JobStates = new 
       try {
         return await decideFor(states, { bus, log, now }, trigger, msg.seq);
       } catch (error) {
+        log.warn({ err: error, jobId }, 'planner could not decide; the event will be redelivered');
         states.forget(jobId);
         throw error;
       }
@@ -68,7 +69,8 @@ async function decideFor(
 ): Promise<Disposition> {
   const { jobId, correlationId } = trigger.metadata;
   let known = await states.upTo(jobId, { seq, event: trigger });
-  for (let attempt = 0; attempt < 5; attempt++) {
+  // Workers append to the same job while the planner decides; each conflict folds in what they added.
+  for (let attempt = 0; attempt < 20; attempt++) {
     const time = now().toISOString();
     const stamp = (event: NewEvent) =>
       ({
@@ -92,10 +94,9 @@ async function decideFor(
       return ACK;
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
-      known = await states.reload(jobId, 'conflict');
+      known = await states.catchUp(jobId, known);
     }
   }
-  states.forget(jobId);
   return { kind: 'nak', delayMs: 100 };
 }
 

@@ -13,10 +13,10 @@ export type Known = Readonly<{ state: JobState; lastSeq: number }>;
  * LRU bounded by `capacity`.
  */
 export class JobStates {
-  /** Whole-history reads since start: one per job first seen mid-way, plus one per conflict. */
+  /** Whole-history reads since start: one per job first met mid-way (after a start or a failure). */
   historyReads = 0;
-  /** Of those, the reads after another writer appended first (an expected-sequence conflict). */
-  conflictReads = 0;
+  /** Expected-sequence conflicts (another writer appended first), each resolved by a catch-up read. */
+  conflicts = 0;
   /** Single events fetched because the planner had acked them unread (`StepStarted` …). */
   missedReads = 0;
   private readonly known = new Map<string, Known>();
@@ -55,12 +55,22 @@ export class JobStates {
     return this.reload(jobId);
   }
 
-  /** Reads the job's whole history (after a start, or when another writer got there first). */
-  async reload(jobId: string, reason: 'unknown' | 'conflict' = 'unknown'): Promise<Known> {
+  /** Reads the job's whole history (a job first met mid-way, after a start or a failure). */
+  async reload(jobId: string): Promise<Known> {
     this.historyReads++;
-    if (reason === 'conflict') this.conflictReads++;
     const history = await this.log.history(jobId);
     return this.set(jobId, foldFrom({ state: initialState, lastSeq: 0 }, history.events, history.lastSeq));
+  }
+
+  /**
+   * After an expected-sequence conflict (another writer appended first): folds in only the events
+   * appended since the planner's last one, instead of the whole history.
+   */
+  async catchUp(jobId: string, known: Known): Promise<Known> {
+    this.conflicts++;
+    const missed = await this.log.between(jobId, known.lastSeq, Number.POSITIVE_INFINITY);
+    this.missedReads += missed.length;
+    return this.set(jobId, foldFrom(known, missed));
   }
 
   /** Records what the planner itself appended, so its own events need no read when they come back. */
