@@ -1,5 +1,13 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import {
+  type Kysely,
+  sql,
+  type Transaction,
+  type Updateable,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely';
 import type { JobEvent } from '../shared/events/events.ts';
+import { STATUS_MOVES } from '../shared/jobs/status.ts';
 import type { Database } from './database.ts';
 import { applyWebhookEvent } from './webhooks.ts';
 
@@ -108,7 +116,19 @@ async function quarantine(db: Kysely<Database>, { seq, event }: Envelope, reason
   });
 }
 
-const ACTIVE = ['PENDING', 'PROCESSING'];
+/** The job's status column moves as the shared status rules say, and only from where they apply. */
+async function moveStatus(
+  jobs: UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>,
+  event: JobEvent,
+  columns: Updateable<Database['jobs']>,
+): Promise<void> {
+  const move = STATUS_MOVES[event.type];
+  if (move === undefined) return;
+  await jobs
+    .set({ ...columns, status: move.to })
+    .where('status', 'in', [...move.from])
+    .execute();
+}
 const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
 
 async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
@@ -203,10 +223,7 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
         }))
         .where('status', 'in', UNFINISHED_STEP)
         .execute();
-      await jobs
-        .set({ ...touch, status: 'PROCESSING' })
-        .where('status', '=', 'PENDING')
-        .execute();
+      await moveStatus(jobs, event, touch);
       return;
     case 'StepRetrying':
       await step(event.data.stepId)
@@ -253,22 +270,15 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
         .execute();
       return;
     case 'JobCompleted':
-      await jobs
-        .set({ ...touch, status: 'COMPLETED', completed_at: time })
-        .where('status', 'in', ACTIVE)
-        .execute();
+      await moveStatus(jobs, event, { ...touch, completed_at: time });
       return;
     case 'JobFailed':
-      await jobs
-        .set({
-          ...touch,
-          status: 'FAILED',
-          completed_at: time,
-          error_message: event.data.error,
-          failed_step: event.data.failedStep,
-        })
-        .where('status', 'in', ACTIVE)
-        .execute();
+      await moveStatus(jobs, event, {
+        ...touch,
+        completed_at: time,
+        error_message: event.data.error,
+        failed_step: event.data.failedStep,
+      });
       return;
     case 'JobExpired':
       await jobs.set({ ...touch, expired: true }).execute();
@@ -277,6 +287,7 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
     case 'WebhookDelivered':
     case 'WebhookFailed':
       await applyWebhookEvent(trx, seq, event);
+      await moveStatus(jobs, event, {});
       return;
     default: {
       const never: never = event;

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { statusOf } from '../../shared/jobs/status.ts';
 import { keys } from '../../shared/storage/storage.ts';
 import { workQueueGuard } from './backpressure.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { megabytes } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
-import { statusOf } from './submission/status.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
 
 /** Multipart overhead allowed beyond the file limit before the body is refused unread. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { download, runJob } from '../api/support/jobs.ts';
 import { post } from '../api/support/http.ts';
+import { download, runJob } from '../api/support/jobs.ts';
 import { type Harness, startHarness, waitFor } from '../support/harness.ts';
 import { samplePng } from '../support/images.ts';
 import { appendJob } from '../support/jobs.ts';
@@ -35,7 +35,10 @@ describe('an event the read model cannot store does not stop it for everybody', 
       10_000,
     );
     // Every event that carries the parameters (submitted, planned, dispatched) is set aside; nothing else.
-    assert.ok(quarantined.every((row) => row.job_id === poison), JSON.stringify(quarantined));
+    assert.ok(
+      quarantined.every((row) => row.job_id === poison),
+      JSON.stringify(quarantined),
+    );
     assert.ok(quarantined.some((row) => row.type === 'JobSubmitted'));
     for (const row of quarantined) assert.match(row.error, /unicode/i);
   });
