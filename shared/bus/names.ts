@@ -9,6 +9,8 @@ export type BusNames = Readonly<{
   advisorySubject: string;
   jobSubject: (jobId: string) => string;
   workSubject: (queue: Queue) => string;
+  /** Core NATS (not stored): each worker's capacity and observed service time, once a second. */
+  capacitySubject: (queue: Queue | '*') => string;
   durable: Readonly<{
     planner: string;
     dispatcher: string;
@@ -29,6 +31,7 @@ export function busNames(namespace: string): BusNames {
     advisorySubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${workStream}.*`,
     jobSubject: (jobId: string) => `${namespace}.events.${jobId}`,
     workSubject: (queue: Queue) => `${namespace}.work.${queue}`,
+    capacitySubject: (queue: Queue | '*') => `${namespace}.capacity.${queue}`,
     durable: Object.freeze({
       planner: 'planner',
       dispatcher: 'dispatcher',
