@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createDb } from '../../projections/database.ts';
 import { createApp } from '../../services/intake/app.ts';
 import { createRedis } from '../../services/intake/redis.ts';
-import { type Harness, startHarness, waitFor } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 import { samplePng } from '../support/images.ts';
 import { expectAccepted, expectError, post } from './support/http.ts';
 
