@@ -120,7 +120,8 @@ for (const threads of list(values.threads)) {
         `${model.padEnd(6)} ${String(threads).padStart(7)}  ${label.padEnd(10)} ${overhead.toFixed(3).padStart(8)} ` +
           `${(seconds / megapixels).toFixed(2).padStart(7)} ${useful.toFixed(1).padStart(15)} ` +
           `${(useful * overhead).toFixed(1).padStart(17)} ${ceiling.toFixed(1).padStart(8)} ` +
-          `${(useful / ceiling).toFixed(2).padStart(15)}`,
+          `${(useful / ceiling).toFixed(2).padStart(15)}` +
+          (useful > ceiling ? '  ← above the ceiling: the ceiling run was disturbed (load), rerun' : ''),
       );
     }
     await session.release();
