@@ -4,7 +4,7 @@
  *   DNCNN_WEIGHTS_DIR=… FFDNET_WEIGHTS_DIR=… npx tsx bench/denoise-speed.ts \
  *     [--size 1024] [--tiles 768] [--threads 1,2] [--repeat 3] [--models blind,fast] [--skip-untiled]
  *
- * Ceiling: a 1024×1024×1024 SGEMM (onnxruntime MatMul, 2·n³ FLOP) with the same intra-op thread count,
+ * Ceiling: a 2048×2048×2048 SGEMM (GEMM_N to change) (onnxruntime MatMul, 2·n³ FLOP) with the same intra-op thread count,
  * best of 20 runs, measured again after every model row (the highest value is used): what
  * onnxruntime's own kernels reach on these cores at their least disturbed moment. Each model row reports
  * "useful" GFLOP/s, counting image pixels only (DnCNN 1.334 MFLOP per pixel: 20 3×3 convs with 64
@@ -27,7 +27,7 @@ import { createSession, geometryOf } from '../services/denoiser/inference/sessio
 import { tilingOverhead } from '../services/denoiser/inference/tiled.ts';
 
 const FLOP_PER_PIXEL: Partial<Record<ModelKind, number>> = { blind: 1.334e6, clip: 1.336e6, fast: 0.4255e6 };
-const GEMM_N = 1024;
+const GEMM_N = Number(process.env.GEMM_N ?? 2048);
 
 const { values } = parseArgs({
   options: {
