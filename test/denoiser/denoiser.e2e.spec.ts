@@ -32,8 +32,9 @@ describe('the denoiser service', () => {
     await h.close();
   });
 
-  async function submit(image: Buffer, operations = '["denoise"]') {
-    const response = await h.submit(image, 'noisy.png', { operations });
+  async function submit(image: Buffer, operations = '["denoise"]', params?: object) {
+    const fields = params ? { operations, operation_params: JSON.stringify(params) } : { operations };
+    const response = await h.submit(image, 'noisy.png', fields);
     assert.equal(response.status, 202, await response.clone().text());
     return ((await response.json()) as { job_id: string }).job_id;
   }
@@ -74,7 +75,13 @@ describe('the denoiser service', () => {
 
   it('keeps conversions flowing while the ML queue is full', async () => {
     const big = await noisyPng(800, 600);
-    const heavy = [await submit(big), await submit(big), await submit(big)];
+    // the slow model, so the ML queue stays full while the conversion runs
+    const blind = { denoise: { model: 'blind' } };
+    const heavy = [
+      await submit(big, undefined, blind),
+      await submit(big, undefined, blind),
+      await submit(big, undefined, blind),
+    ];
     const light = await submit(await noisyPng(64, 64), '["webp"]');
     await h.waitForJob(light, (v) => v.job.status === 'COMPLETED', 30_000);
     const states = await Promise.all(
