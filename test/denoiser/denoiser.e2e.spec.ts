@@ -33,7 +33,8 @@ describe('the denoiser service', () => {
   });
 
   async function submit(image: Buffer, operations = '["denoise"]', params?: object) {
-    const fields = params ? { operations, operation_params: JSON.stringify(params) } : { operations };
+    const fields: Record<string, string> = { operations };
+    if (params) fields.operation_params = JSON.stringify(params);
     const response = await h.submit(image, 'noisy.png', fields);
     assert.equal(response.status, 202, await response.clone().text());
     return ((await response.json()) as { job_id: string }).job_id;
