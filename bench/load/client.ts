@@ -1,0 +1,148 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QUALITY } from './ceiling.ts';
+
+/** What one `POST /api/process` came back with; `ms` is the request's own duration. */
+export type Submitted =
+  | { kind: 'accepted'; jobId: string; ms: number }
+  | { kind: 'refused'; status: number; ms: number; retryAfter: string | null }
+  | { kind: 'timeout'; ms: number }
+  | { kind: 'network'; ms: number; detail: string };
+
+/** How an accepted job ended, as its polls saw it; times in ms since the bench's clock origin. */
+export type Finished = {
+  jobId: string;
+  submittedAt: number;
+  outcome: 'completed' | 'failed' | 'error' | 'unfinished';
+  seenAt: number | null;
+  /** From the job body: created_at → the last step's finished_at (server clocks, no poll granularity). */
+  serverMs: number | null;
+  detail: string | null;
+  polls: number;
+};
+
+type JobBody = {
+  status?: string;
+  result_urls?: Record<string, string>;
+  error_message?: string | null;
+  created_at?: string;
+  steps?: { finished_at?: string | null }[];
+};
+
+const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
+const message = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+export class Client {
+  constructor(
+    readonly base: string,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** The reference submission: the PNG (a Blob of type image/png) as `file`, `operations=["webp"]`, quality 80. */
+  async submit(png: Blob): Promise<Submitted> {
+    const form = new FormData();
+    form.set('file', png, 'reference.png');
+    form.set('operations', JSON.stringify(['webp']));
+    form.set('operation_params', JSON.stringify({ webp: { quality: QUALITY } }));
+    const started = performance.now();
+    const ms = () => performance.now() - started;
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const response = await fetch(`${this.base}/api/process`, { method: 'POST', body: form, signal });
+      const text = await response.text();
+      if (response.status === 202) {
+        const { job_id: jobId } = JSON.parse(text) as { job_id: string };
+        return { kind: 'accepted', jobId, ms: ms() };
+      }
+      return {
+        kind: 'refused',
+        status: response.status,
+        ms: ms(),
+        retryAfter: response.headers.get('retry-after'),
+      };
+    } catch (error) {
+      return isTimeout(error)
+        ? { kind: 'timeout', ms: ms() }
+        : { kind: 'network', ms: ms(), detail: message(error) };
+    }
+  }
+
+  /** One `GET /api/jobs/{id}`: the status code and parsed body (null on a timeout or network error). */
+  async get(jobId: string): Promise<{ status: number; body: JobBody | null }> {
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const response = await fetch(`${this.base}/api/jobs/${jobId}`, { signal });
+      const text = await response.text();
+      return { status: response.status, body: response.ok ? (JSON.parse(text) as JobBody) : null };
+    } catch {
+      return { status: 0, body: null };
+    }
+  }
+
+  /** Polls every `pollMs` until COMPLETED/FAILED or `deadline` (ms on `now()`'s clock). */
+  async follow(jobId: string, submittedAt: number, pollMs: number, deadline: number, now: () => number) {
+    const result: Finished = {
+      jobId,
+      submittedAt,
+      outcome: 'unfinished',
+      seenAt: null,
+      serverMs: null,
+      detail: null,
+      polls: 0,
+    };
+    while (now() + pollMs < deadline) {
+      await sleep(pollMs);
+      result.polls++;
+      const { body } = await this.get(jobId);
+      const status = body?.status;
+      if (body === null || status === undefined || status === 'PENDING' || status === 'PROCESSING') continue;
+      result.seenAt = now();
+      result.serverMs = serverSpan(body);
+      if (status === 'FAILED')
+        return { ...result, outcome: 'failed' as const, detail: body.error_message ?? null };
+      if (status.startsWith('COMPLETED') && body.result_urls?.webp)
+        return { ...result, outcome: 'completed' as const };
+      return {
+        ...result,
+        outcome: 'error' as const,
+        detail: `status ${status}, result_urls ${JSON.stringify(body.result_urls)}`,
+      };
+    }
+    return result;
+  }
+}
+
+function serverSpan(body: JobBody): number | null {
+  const finished = (body.steps ?? [])
+    .map((step) => Date.parse(step.finished_at ?? ''))
+    .filter(Number.isFinite);
+  const created = Date.parse(body.created_at ?? '');
+  return finished.length > 0 && Number.isFinite(created) ? Math.max(...finished) - created : null;
+}
+
+/** `clients` loops of GET on one job until `stop()`: back to back, or one request every `everyMs`. */
+export async function hammer(
+  client: Client,
+  jobId: string,
+  clients: number,
+  everyMs: number,
+  stop: () => boolean,
+) {
+  const counts = { ok: 0, other: 0, latencies: [] as number[], seconds: 0 };
+  const started = performance.now();
+  const loop = async (index: number) => {
+    let next = performance.now() + (everyMs * index) / clients; // spread the clients over one interval
+    while (!stop()) {
+      if (everyMs > 0) await sleep(Math.max(0, next - performance.now()));
+      next += everyMs;
+      const sent = performance.now();
+      const { status } = await client.get(jobId);
+      counts.latencies.push(performance.now() - sent);
+      if (status === 200) counts.ok++;
+      else counts.other++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, index) => loop(index)));
+  counts.seconds = (performance.now() - started) / 1000;
+  return counts;
+}
