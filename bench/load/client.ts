@@ -29,8 +29,12 @@ type JobBody = {
 };
 
 const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
-const message = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+const message = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const code = 'code' in error ? ` ${String(error.code)}` : '';
+  const cause = error.cause instanceof Error ? ` (${message(error.cause)})` : '';
+  return `${error.name}: ${error.message}${code}${cause}`;
+};
 
 export class Client {
   constructor(
