@@ -14,8 +14,8 @@ export type Finished = {
   submittedAt: number;
   outcome: 'completed' | 'failed' | 'error' | 'unfinished';
   seenAt: number | null;
-  /** From the job body: created_at → the last step's finished_at (server clocks, no poll granularity). */
-  serverMs: number | null;
+  /** From the job body's own timestamps (server clocks, no poll granularity). */
+  phases: Phases | null;
   detail: string | null;
   polls: number;
 };
@@ -25,8 +25,16 @@ type JobBody = {
   result_urls?: Record<string, string>;
   error_message?: string | null;
   created_at?: string;
-  steps?: { finished_at?: string | null }[];
+  steps?: {
+    operation?: string;
+    dispatched_at?: string | null;
+    started_at?: string | null;
+    finished_at?: string | null;
+  }[];
 };
+
+/** ms: created_at → the webp step dispatched → started → finished → the last step finished (the bundle). */
+export type Phases = { total: number; planned: number; queued: number; convert: number; after: number };
 
 const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
 const message = (error: unknown): string => {
@@ -90,7 +98,7 @@ export class Client {
       submittedAt,
       outcome: 'unfinished',
       seenAt: null,
-      serverMs: null,
+      phases: null,
       detail: null,
       polls: 0,
     };
@@ -101,7 +109,7 @@ export class Client {
       const status = body?.status;
       if (body === null || status === undefined || status === 'PENDING' || status === 'PROCESSING') continue;
       result.seenAt = now();
-      result.serverMs = serverSpan(body);
+      result.phases = phasesOf(body);
       if (status === 'FAILED')
         return { ...result, outcome: 'failed' as const, detail: body.error_message ?? null };
       if (status.startsWith('COMPLETED') && body.result_urls?.webp)
@@ -116,12 +124,22 @@ export class Client {
   }
 }
 
-function serverSpan(body: JobBody): number | null {
-  const finished = (body.steps ?? [])
-    .map((step) => Date.parse(step.finished_at ?? ''))
-    .filter(Number.isFinite);
-  const created = Date.parse(body.created_at ?? '');
-  return finished.length > 0 && Number.isFinite(created) ? Math.max(...finished) - created : null;
+function phasesOf(body: JobBody): Phases | null {
+  const at = (time: string | null | undefined) => Date.parse(time ?? '');
+  const steps = body.steps ?? [];
+  const webp = steps.find((step) => step.operation === 'webp');
+  const created = at(body.created_at);
+  const last = Math.max(...steps.map((step) => at(step.finished_at)));
+  if (webp === undefined) return null;
+  const [dispatched, started, finished] = [at(webp.dispatched_at), at(webp.started_at), at(webp.finished_at)];
+  const phases = {
+    total: last - created,
+    planned: dispatched - created,
+    queued: started - dispatched,
+    convert: finished - started,
+    after: last - finished,
+  };
+  return Object.values(phases).every(Number.isFinite) ? phases : null;
 }
 
 /** `clients` loops of GET on one job until `stop()`: back to back, or one request every `everyMs`. */

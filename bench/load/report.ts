@@ -1,6 +1,6 @@
 import { percentile } from '../stats.ts';
 import type { Ceiling } from './ceiling.ts';
-import type { Finished, Submitted } from './client.ts';
+import type { Finished, Phases, Submitted } from './client.ts';
 
 type Counts = { ok: number; other: number; latencies: number[]; seconds: number };
 type Cpu = { user: number; system: number };
@@ -58,9 +58,7 @@ export function printRun(run: Run): void {
     if (job.outcome === 'completed' && job.seenAt !== null) return [job.seenAt - job.submittedAt];
     return job.outcome === 'unfinished' ? [Number.POSITIVE_INFINITY] : [];
   });
-  const server = finished.flatMap((job) =>
-    job.outcome === 'completed' && job.serverMs !== null ? [job.serverMs] : [],
-  );
+  const phases = finished.flatMap((job) => (job.outcome === 'completed' && job.phases ? [job.phases] : []));
   const broken = finished.filter((job) => job.outcome === 'failed' || job.outcome === 'error');
   const unfinished = finished.filter((job) => job.outcome === 'unfinished').length;
   const offered = run.submissions.length / duration;
@@ -110,9 +108,17 @@ export function printRun(run: Run): void {
   console.log(
     `submit→COMPLETED ${pcts(latencies, seconds)}  (n=${latencies.length}; seen by a poll every ${run.pollMs} ms, so up to ${run.pollMs} ms late)`,
   );
+  const phase = (name: keyof Phases, label: string) => {
+    const list = phases.map((p) => p[name]);
+    return `${label} ${seconds(percentile(list, 50))} / ${seconds(percentile(list, 95))}`;
+  };
   console.log(
-    `server    created_at → last step finished_at ${pcts(server, seconds)}  (job body timestamps, no poll granularity)`,
+    `server    p50 / p95 from the job body's timestamps: ${phase('total', 'created → last step finished')}; of which ${phase('planned', 'created → webp dispatched')}, ${phase('queued', 'dispatched → started')}, ${phase('convert', 'webp step')}, ${phase('after', 'webp finished → last step (bundle) finished')}`,
   );
+  if (unfinished > 0) {
+    const done = latencies.filter(Number.isFinite);
+    console.log(`          completed jobs only (a lower bound): ${pcts(done, seconds)}`);
+  }
   console.log(
     `jobs      completed ${latencies.length - unfinished}  failed/error ${broken.length}  unfinished at the drain deadline ${unfinished}`,
   );
