@@ -113,7 +113,7 @@ export function printRun(run: Run): void {
     return `${label} ${seconds(percentile(list, 50))} / ${seconds(percentile(list, 95))}`;
   };
   console.log(
-    `server    p50 / p95 from the job body's timestamps: ${phase('total', 'created → last step finished')}; of which ${phase('planned', 'created → webp dispatched')}, ${phase('queued', 'dispatched → started')}, ${phase('convert', 'webp step')}, ${phase('after', 'webp finished → last step (bundle) finished')}`,
+    `server    p50 / p95 from the job body's timestamps: ${phase('total', 'created → last step finished')}; of which ${phase('planned', 'created → webp dispatched')}, ${phase('queued', 'dispatched → started')}, ${phase('convert', 'webp step')}, ${phase('after', 'webp finished → last step finished (a bundle step, if the job has one)')}`,
   );
   if (unfinished > 0) {
     const done = latencies.filter(Number.isFinite);
