@@ -61,7 +61,7 @@ export function printRun(run: Run): void {
   const phases = finished.flatMap((job) => (job.outcome === 'completed' && job.phases ? [job.phases] : []));
   const broken = finished.filter((job) => job.outcome === 'failed' || job.outcome === 'error');
   const unfinished = finished.filter((job) => job.outcome === 'unfinished').length;
-  const offered = run.submissions.length / duration;
+  const offered = run.rate; // submissions at t = i / rate for t < duration
   const meanLoad = run.loads.reduce((a, b) => a + b, 0) / Math.max(1, run.loads.length);
   const statuses = (list: { status: number }[]) => [...new Set(list.map((s) => s.status))].join(',') || '-';
 
