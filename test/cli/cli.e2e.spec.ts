@@ -71,7 +71,10 @@ describe('the pixtools CLI against the running system', () => {
     const small = path.join(work, 'small.png');
     writeFileSync(small, await samplePng(64, 48));
     const out = path.join(work, 'out-denoise');
-    const run = await runCli(['process', small, '--denoise', '--to', 'webp', '--resize', '32', '--out', out], env);
+    const run = await runCli(
+      ['process', small, '--denoise', '--to', 'webp', '--resize', '32', '--out', out],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /planned 3 step\(s\): denoise, resize, webp/);
     assert.match(run.stderr, /resize: done in \d+ ms, png [\d.]+ k?B, 32×24/);
