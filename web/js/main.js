@@ -200,6 +200,7 @@ function wireCompare() {
     update();
   };
   picture.addEventListener('pointerdown', (event) => {
+    event.preventDefault();
     picture.setPointerCapture(event.pointerId);
     follow(event);
   });
