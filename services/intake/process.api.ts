@@ -1,13 +1,15 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { statusOf } from '../../shared/jobs/status.ts';
+import { stepsFromOperations, withBundle } from '../../shared/plan/dag.ts';
 import { keys } from '../../shared/storage/storage.ts';
-import { workQueueGuard } from './backpressure.ts';
+import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { megabytes } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
-import { statusOf } from './submission/status.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
 
 /** Multipart overhead allowed beyond the file limit before the body is refused unread. */
@@ -50,14 +52,23 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
 export function processApi(deps: IntakeDeps) {
   const { config, bus, redis, log, newId } = deps;
   const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
-  const guard = workQueueGuard(bus, config.retryAfterSeconds);
+  const admission =
+    deps.admission ??
+    new Admission(
+      (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
+      new CapacityBoard(bus.nc, bus.names),
+      config.admission,
+    );
   const limit = bodyLimit({
     maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
     onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
   });
   return new Hono().post('/process', limit, async (c) => {
-    await guard();
+    await admission.precheck();
     const submission = await validateSubmission(await c.req.parseBody(), config, log);
+    const steps =
+      submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
+    await admission.admit(withBundle(steps).map((step) => step.op));
     const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
     const jobId = newId();
     const print = fingerprint(submission);
