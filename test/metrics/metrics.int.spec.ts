@@ -31,7 +31,8 @@ const key = (name: string, labels: Record<string, string> = {}) =>
 describe('GET /metrics reports jobs, steps, queues and lag from the running system', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    // a conversion queue whose budget one waiting step exceeds: the second job while it waits is refused
+    h = await startHarness({ ADMISSION_IO_MAX_WAIT_MS: '50' });
     h.start();
   });
   after(() => h.close());
@@ -57,7 +58,12 @@ describe('GET /metrics reports jobs, steps, queues and lag from the running syst
     );
     assert.equal(failed.status, 'FAILED');
 
-    const series = await scrapeUntil((s) => s.get(key('pixtools_projection_lag_events')) === 0);
+    const events = h.bus.names.eventsStream;
+    const series = await scrapeUntil(
+      (s) =>
+        s.get(key('pixtools_projection_lag_events')) === 0 &&
+        s.get(key('pixtools_consumer_lag', { stream: events, consumer: 'planner' })) === 0,
+    );
     const at = (name: string, labels: Record<string, string> = {}) => series.get(key(name, labels));
     assert.equal(at('pixtools_metrics_source_up', { source: 'jetstream' }), 1);
     assert.equal(at('pixtools_metrics_source_up', { source: 'read_model' }), 1);
@@ -91,8 +97,7 @@ describe('GET /metrics reports jobs, steps, queues and lag from the running syst
       assert.equal(at('pixtools_queue_depth', { queue }), 0);
       assert.equal(at('pixtools_queue_in_flight', { queue }), 0);
     }
-    const events = h.bus.names.eventsStream;
-    assert.equal(at('pixtools_consumer_lag', { stream: events, consumer: 'projections' }), 0);
+    assert.equal(at('pixtools_consumer_lag', { stream: events, consumer: 'dispatcher' }) !== undefined, true);
     assert.equal(at('pixtools_work_stream_messages', { kind: 'limit' }), 10_000);
   });
 
@@ -105,6 +110,11 @@ describe('GET /metrics reports jobs, steps, queues and lag from the running syst
     assert.equal(waiting.get(key('pixtools_consumer_lag', { stream: work, consumer: 'converter' })), 1);
     assert.equal(waiting.get(key('pixtools_queue_depth', { queue: 'ml' })), 0);
     assert.equal(waiting.get(key('pixtools_jobs_in_progress', { operation: 'jpg' })), 1);
+    const refusedBefore = waiting.get(key('pixtools_admission_refusals_total', { queue: 'io' })) ?? 0;
+    const refused = await h.submit(await samplePng(), 'd.png', { operations: '["webp"]' });
+    assert.equal(refused.status, 429, await refused.text());
+    const counted = await scrape();
+    assert.equal(counted.get(key('pixtools_admission_refusals_total', { queue: 'io' })), refusedBefore + 1);
     h.start('converter');
     const drained = await scrapeUntil(
       (s) => s.get(key('pixtools_jobs_completed_total', { operation: 'jpg' })) === 1,

@@ -12,13 +12,16 @@ export type BusSnapshot = Readonly<{
   workLimit: number;
 }>;
 
-/** One consumer-info request per durable (JetStream keeps these counts; nothing is scanned). */
+/**
+ * One consumer-info request per durable (JetStream keeps these counts; nothing is scanned). The
+ * projections have no durable (their Postgres checkpoint is their cursor): their lag is
+ * `pixtools_projection_lag_events`.
+ */
 export async function busSnapshot(bus: Bus): Promise<BusSnapshot> {
   const { names, jsm } = bus;
   const durables: readonly [string, string][] = [
     [names.eventsStream, names.durable.planner],
     [names.eventsStream, names.durable.dispatcher],
-    [names.eventsStream, names.durable.projections],
     [names.eventsStream, names.durable.notifier],
     [names.workStream, names.durable.converter],
     [names.workStream, names.durable.denoiser],
