@@ -8,6 +8,7 @@ import { keys } from '../../shared/storage/storage.ts';
 import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { recordAdmissionRefusal } from './metrics.ts';
 import { megabytes } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
@@ -58,6 +59,7 @@ export function processApi(deps: IntakeDeps) {
       (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
       new CapacityBoard(bus.nc, bus.names),
       config.admission,
+      recordAdmissionRefusal,
     );
   const limit = bodyLimit({
     maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
