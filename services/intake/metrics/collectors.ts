@@ -150,6 +150,15 @@ export function registerSystemMetrics(registry: Registry, sources: MetricSources
     ),
   );
   add(
+    'pixtools_projection_quarantined_events',
+    'Events the read model refused and set aside (projection_quarantine); alert on any increase',
+    'gauge',
+    async () => {
+      const snapshot = await model();
+      return snapshot === null ? [] : [{ value: snapshot.quarantined }];
+    },
+  );
+  add(
     'pixtools_projection_lag_events',
     'Events on the log not yet folded into the read model',
     'gauge',

@@ -18,11 +18,13 @@ export type ReadModelSnapshot = Readonly<{
   durations: readonly StepDurations[];
   webhooks: readonly { status: string; count: number; attempts: number }[];
   checkpoint: number | null;
+  /** Events the projection could not store and set aside (`projection_quarantine`). */
+  quarantined: number;
 }>;
 
-/** Four small aggregate queries; the caller bounds them with a timeout. */
+/** Small aggregate queries; the caller bounds them with a timeout. */
 export async function readModelSnapshot(db: Kysely<Database>): Promise<ReadModelSnapshot> {
-  const [jobs, steps, durations, webhooks, checkpoint] = await Promise.all([
+  const [jobs, steps, durations, webhooks, checkpoint, quarantined] = await Promise.all([
     sql<{ operation: string; status: string; count: number }>`
       select op as operation, status, count(*)::int as count
       from jobs, jsonb_array_elements_text(operations) as op group by op, status`.execute(db),
@@ -46,6 +48,7 @@ export async function readModelSnapshot(db: Kysely<Database>): Promise<ReadModel
       .groupBy('status')
       .execute(),
     db.selectFrom('projection_checkpoints').select(sql<number | null>`max(seq)`.as('seq')).executeTakeFirst(),
+    db.selectFrom('projection_quarantine').select(sql<number>`count(*)::int`.as('count')).executeTakeFirst(),
   ]);
   return {
     jobs: jobs.rows,
@@ -58,5 +61,6 @@ export async function readModelSnapshot(db: Kysely<Database>): Promise<ReadModel
     })),
     webhooks,
     checkpoint: checkpoint?.seq ?? null,
+    quarantined: quarantined?.count ?? 0,
   };
 }
