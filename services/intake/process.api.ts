@@ -24,7 +24,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const key = keys.raw(jobId, image.format);
   const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
   try {
-    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
     throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
