@@ -154,7 +154,8 @@ export class Storage {
   async get(key: string): Promise<Buffer> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
-    return Buffer.from(await out.Body.transformToByteArray());
+    const bytes = await out.Body.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a second copy
   }
 
   async getStream(key: string): Promise<Readable> {
