@@ -1,17 +1,35 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { keys } from '../../shared/storage/storage.ts';
 import { workQueueGuard } from './backpressure.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
-import { megabytes } from './submission/form.ts';
+import { megabytes, readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
 import { statusOf } from './submission/status.ts';
+import { UploadSlots } from './submission/uploads.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
 
 /** Multipart overhead allowed beyond the file limit before the body is refused unread. */
 const FORM_OVERHEAD_BYTES = 1024 * 1024;
+
+/** What the event log takes in one message when the server does not say (NATS's default). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room kept for the message headers and the metadata the appender stamps. */
+const EVENT_HEADROOM_BYTES = 4096;
+
+/** A `JobSubmitted` must fit in one NATS message: checked before the upload is stored (413, not 503). */
+function checkEventSize(bus: IntakeDeps['bus'], data: unknown): void {
+  const limit = Math.min(bus.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PAYLOAD);
+  const bytes = Buffer.byteLength(JSON.stringify(data)) + EVENT_HEADROOM_BYTES;
+  if (bytes > limit) {
+    throw new ApiError(
+      413,
+      `The request's fields are too large for one job: ${bytes} bytes, at most ${limit} (shorten pipeline or operation_params)`,
+    );
+  }
+}
 
 /** Stores the upload and appends `JobSubmitted`: the job exists once this returns. */
 async function submit(deps: IntakeDeps, submission: Submission, jobId: string, requestId: string) {
@@ -20,12 +38,6 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const time = now();
   const key = keys.raw(jobId, image.format);
   const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
-  try {
-    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
-  } catch (error) {
-    deps.log.error({ err: error, jobId }, 'upload could not be stored');
-    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
-  }
   const source = {
     key,
     format: image.format,
@@ -38,6 +50,13 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const { operations, operationParams, pipeline, webhookUrl } = submission;
   const data = { source, operations, operationParams, pipeline, webhookUrl, requestId, expiresAt };
   const context = { jobId, correlationId: jobId, causationId: null, time: time.toISOString() };
+  checkEventSize(bus, data);
+  try {
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
+  } catch (error) {
+    deps.log.error({ err: error, jobId }, 'upload could not be stored');
+    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
+  }
   try {
     await bus.log.append(context, [{ type: 'JobSubmitted', data }]);
   } catch (error) {
@@ -46,18 +65,31 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   }
 }
 
-/** `POST /api/process`: refuse under overload, validate, reserve the idempotency key, store, append. */
+/**
+ * `POST /api/process`: refuse under overload (work queue full, or too many uploads in flight), read the
+ * body within its deadline, validate, reserve the idempotency key, store, append.
+ */
 export function processApi(deps: IntakeDeps) {
   const { config, bus, redis, log, newId } = deps;
   const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
   const guard = workQueueGuard(bus, config.retryAfterSeconds);
+  const uploads = new UploadSlots(config.maxConcurrentUploads, config.retryAfterSeconds);
+  const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
   const limit = bodyLimit({
     maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
     onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
   });
   return new Hono().post('/process', limit, async (c) => {
     await guard();
-    const submission = await validateSubmission(await c.req.parseBody(), config, log);
+    const release = uploads.acquire();
+    try {
+      return await accept(c, await validateSubmission(await readRawForm(c.req.raw, read), config, log));
+    } finally {
+      release();
+    }
+  });
+
+  async function accept(c: Context, submission: Submission) {
     const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
     const jobId = newId();
     const print = fingerprint(submission);
@@ -76,5 +108,5 @@ export function processApi(deps: IntakeDeps) {
       throw error;
     }
     return c.json({ job_id: jobId, status: 'PENDING' }, 202);
-  });
+  }
 }

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
+import { ConfigError, type Env, list } from '../config/env.ts';
 
 /**
  * The webhook-target guard (SSRF). A target is refused when its scheme is not http(s) or when any
@@ -89,4 +90,27 @@ function addressAllowed(address: string, allow: readonly string[]): boolean {
     const [network, bits] = ipaddr.parseCIDR(entry);
     return network.kind() === ip.kind() && ip.match(network, bits);
   });
+}
+
+/** The one environment variable for the webhook allow-list, read by intake and the notifier alike. */
+export const ALLOWED_HOSTS_ENV = 'WEBHOOK_ALLOWED_HOSTS';
+const HOST_ENTRY =
+  /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)(:\d{1,5})?$/i;
+
+/**
+ * Reads `WEBHOOK_ALLOWED_HOSTS` (comma-separated `host`, `host:port`, `[v6]:port`, address or CIDR) and
+ * fails fast on an entry that is none of these, or when only the old misspelling `WEBHOOK_ALLOW_HOSTS`
+ * is set (it used to be read by intake alone, so the two services disagreed).
+ */
+export function readAllowedHosts(env: Env): readonly string[] {
+  if (env.WEBHOOK_ALLOW_HOSTS && !env[ALLOWED_HOSTS_ENV]) {
+    throw new ConfigError(`WEBHOOK_ALLOW_HOSTS is not read; set ${ALLOWED_HOSTS_ENV} instead`);
+  }
+  const entries = list(env, ALLOWED_HOSTS_ENV, []);
+  for (const entry of entries) {
+    if (!ipaddr.isValid(entry) && !ipaddr.isValidCIDR(entry) && !HOST_ENTRY.test(entry)) {
+      throw new ConfigError(`${ALLOWED_HOSTS_ENV} has an entry that is no host, address or CIDR: "${entry}"`);
+    }
+  }
+  return Object.freeze(entries.map((entry) => entry.toLowerCase()));
 }
