@@ -77,12 +77,16 @@ export function inputSize(step: StepSpec, sizes: ReadonlyMap<string, Size>, sour
   return from === SOURCE ? source : (sizes.get(from) ?? source);
 }
 
-/** The sharp resize options for a box: its fit (default `fill`), gravity, transparent letterbox. */
+/**
+ * The sharp resize options for a box: its fit (default `fill`), gravity, transparent letterbox. With one
+ * side sharp's `fill` would keep the other side as it is, so one side always scales (`inside`).
+ */
 export function resizeOptions(box: ResizeBox): ResizeOptions {
+  const both = box.width !== undefined && box.height !== undefined;
   return {
     ...(box.width === undefined ? {} : { width: box.width }),
     ...(box.height === undefined ? {} : { height: box.height }),
-    fit: fitOf(box),
+    fit: both ? fitOf(box) : 'inside',
     position: box.position ?? 'centre',
     background: { r: 0, g: 0, b: 0, alpha: 0 },
   };

@@ -105,7 +105,8 @@ class FormParser {
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
         limits: {
-          fileSize: maxFileBytes,
+          // busboy flags a file that reaches its limit: one byte more tells "exactly the limit" from "over"
+          fileSize: maxFileBytes + 1,
           files: 4,
           fields: MAX_PARTS,
           parts: MAX_PARTS,
@@ -132,7 +133,13 @@ class FormParser {
       const filename = Buffer.from(info.filename ?? '')
         .subarray(0, MAX_FILENAME_BYTES)
         .toString();
-      this.file = new FileCollector(stream, filename, info.mimeType, this.maxFileBytes, this.expectedBytes);
+      this.file = new FileCollector(
+        stream,
+        filename,
+        info.mimeType,
+        this.maxFileBytes + 1,
+        this.expectedBytes,
+      );
     });
     this.bb.on('field', (name, value, info) => {
       this.parts++;
