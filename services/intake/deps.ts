@@ -17,4 +17,6 @@ export type IntakeDeps = Readonly<{
   log: Logger;
   now: () => Date;
   newId: () => string;
+  /** Aborted when intake shuts down: open event streams end so the server can close. */
+  shutdown?: AbortSignal;
 }>;

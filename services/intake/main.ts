@@ -23,13 +23,25 @@ const redis = createRedis(infra.redisUrl);
 await ensureDatabase(infra.databaseUrl)
   .then(() => migrateToLatest(db))
   .catch((error: unknown) => log.warn({ err: error }, 'database not ready; job reads will fail until it is'));
-const app = createApp({ config, bus, storage, db, redis, log, now: () => new Date(), newId: randomUUID });
+const stopping = new AbortController();
+const app = createApp({
+  ...{ config, bus, storage, db, redis, log },
+  ...{ now: () => new Date(), newId: randomUUID, shutdown: stopping.signal },
+});
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
   log.info({ port: info.port }, `intake listening on http://localhost:${info.port}`),
 );
+/** Connections still open this long after SIGTERM are closed. */
+const SHUTDOWN_GRACE_MS = 10_000;
 const shutdown = () => {
   log.info('intake shutting down');
+  stopping.abort(); // ends every open event stream
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  setTimeout(
+    () => 'closeAllConnections' in server && server.closeAllConnections(),
+    SHUTDOWN_GRACE_MS,
+  ).unref();
   server.close(async () => {
     await bus.nc.drain();
     await db.destroy();

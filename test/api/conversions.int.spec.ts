@@ -98,12 +98,9 @@ describe('jobs end to end: conversions, EXIF, failures and the ZIP bundle', () =
     );
     assert.equal(job.status, 'COMPLETED');
     assert.deepEqual(job.metadata, EXPECTED_EXIF);
-    // the summary is also a download (JSON); a single output gets no ZIP
-    assert.deepEqual(Object.keys(job.result_urls), ['metadata']);
-    assert.deepEqual(
-      JSON.parse((await download(job.result_urls.metadata ?? '')).bytes.toString()),
-      EXPECTED_EXIF,
-    );
+    // as the reference: no link in result_urls; the JSON is the additive metadata_url; one output, no ZIP
+    assert.deepEqual(job.result_urls, {});
+    assert.deepEqual(JSON.parse((await download(job.metadata_url ?? '')).bytes.toString()), EXPECTED_EXIF);
     assert.equal(job.archive_url, null);
   });
 
