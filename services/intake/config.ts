@@ -28,6 +28,8 @@ export type IntakeConfig = Readonly<{
   /** Open event streams (SSE), in total and per client address; more are answered 429. */
   sseMaxStreams: number;
   sseMaxStreamsPerClient: number;
+  /** Largest `JobSubmitted` appended (also bounded by the NATS server's max_payload). */
+  maxEventBytes: number;
   idempotencyTtlSeconds: number;
   /** What a 429 (work queue full) tells clients to wait. */
   retryAfterSeconds: number;
@@ -50,6 +52,7 @@ export function readConfig(env: Env): IntakeConfig {
     bodyTimeoutMs: int(env, 'UPLOAD_BODY_TIMEOUT_MS', 60_000, 100),
     sseMaxStreams: int(env, 'SSE_MAX_STREAMS', 1000, 1),
     sseMaxStreamsPerClient: int(env, 'SSE_MAX_STREAMS_PER_CLIENT', 20, 1),
+    maxEventBytes: int(env, 'MAX_EVENT_BYTES', 1024 * 1024, 4096, 64 * 1024 * 1024),
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
     webDir: str(env, 'WEB_DIR', 'web'),

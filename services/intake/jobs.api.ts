@@ -4,6 +4,7 @@ import { findJob, type JobView } from '../../projections/queries.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { jobBody, jobBodyFromLog } from './job-body.ts';
+import { clip } from './submission/quote.ts';
 
 const JobId = z.uuid();
 
@@ -14,7 +15,7 @@ const JobId = z.uuid();
 export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
   return new Hono().get('/jobs/:id', async (c) => {
     const id = c.req.param('id');
-    if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${id}`);
+    if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${clip(id)}`);
     let view: JobView | null;
     try {
       view = await findJob(db, id);

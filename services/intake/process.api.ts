@@ -14,14 +14,15 @@ import { type Submission, validateSubmission } from './submission/validate.ts';
 /** Multipart overhead allowed beyond the file limit before the body is refused unread. */
 const FORM_OVERHEAD_BYTES = 1024 * 1024;
 
-/** What the event log takes in one message when the server does not say (NATS's default). */
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Room kept for the message headers and the metadata the appender stamps. */
-const EVENT_HEADROOM_BYTES = 4096;
+const EVENT_HEADROOM_BYTES = 1024;
 
-/** A `JobSubmitted` must fit in one NATS message: checked before the upload is stored (413, not 503). */
-function checkEventSize(bus: IntakeDeps['bus'], data: unknown): void {
-  const limit = Math.min(bus.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PAYLOAD);
+/**
+ * A `JobSubmitted` must fit in one NATS message (the server's max_payload, and `MAX_EVENT_BYTES`):
+ * checked before the upload is stored, so an oversized request is a 413, never a 503 after the upload.
+ */
+function checkEventSize({ bus, config }: IntakeDeps, data: unknown): void {
+  const limit = Math.min(bus.nc.info?.max_payload ?? config.maxEventBytes, config.maxEventBytes);
   const bytes = Buffer.byteLength(JSON.stringify(data)) + EVENT_HEADROOM_BYTES;
   if (bytes > limit) {
     throw new ApiError(
@@ -50,7 +51,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const { operations, operationParams, pipeline, webhookUrl } = submission;
   const data = { source, operations, operationParams, pipeline, webhookUrl, requestId, expiresAt };
   const context = { jobId, correlationId: jobId, causationId: null, time: time.toISOString() };
-  checkEventSize(bus, data);
+  checkEventSize(deps, data);
   try {
     await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
   } catch (error) {
