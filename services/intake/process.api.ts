@@ -1,18 +1,14 @@
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { keys } from '../../shared/storage/storage.ts';
 import { workQueueGuard } from './backpressure.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
-import { megabytes, readRawForm } from './submission/form.ts';
+import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
 import { statusOf } from './submission/status.ts';
 import { UploadSlots } from './submission/uploads.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
-
-/** Multipart overhead allowed beyond the file limit before the body is refused unread. */
-const FORM_OVERHEAD_BYTES = 1024 * 1024;
 
 /** Room kept for the message headers and the metadata the appender stamps. */
 const EVENT_HEADROOM_BYTES = 1024;
@@ -76,11 +72,7 @@ export function processApi(deps: IntakeDeps) {
   const guard = workQueueGuard(bus, config.retryAfterSeconds);
   const uploads = new UploadSlots(config.maxConcurrentUploads, config.retryAfterSeconds);
   const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
-  const limit = bodyLimit({
-    maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
-    onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
-  });
-  return new Hono().post('/process', limit, async (c) => {
+  return new Hono().post('/process', async (c) => {
     await guard();
     const release = uploads.acquire();
     try {

@@ -4,13 +4,13 @@ const MAX_NAME_CHARS = 120;
 
 /**
  * A declared file name made safe to keep and show: the last path segment only (`/` and `\`), Unicode
- * NFC, no control or format characters (NUL, newlines, bidi overrides), no leading dots, at most
+ * NFC, no control or format characters (NUL, newlines, bidi overrides) nor U+FFFD, no leading dots, at most
  * 120 characters (the extension kept). Never empty: `image` stands in.
  */
 export function safeFilename(name: string): string {
   const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
   const clean = base
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\ufffd]/gu, '')
     .replace(/^[.\s]+/, '')
     .trim();
   const chars = [...clean];

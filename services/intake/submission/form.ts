@@ -1,5 +1,6 @@
 import busboy from 'busboy';
 import { ApiError } from '../errors.ts';
+import { boundaryOf, PartHeaderScrubber } from './part-headers.ts';
 import { clip, quote } from './quote.ts';
 
 /** The text fields the contract knows, each with its size limit in bytes (UTF-8). */
@@ -39,6 +40,9 @@ export type Form = Readonly<{
 
 export type ReadOptions = Readonly<{ maxFileBytes: number; deadlineMs: number }>;
 
+/** Multipart overhead allowed beyond the file limit before the body is refused unread (or unfinished). */
+const FORM_OVERHEAD_BYTES = 1024 * 1024;
+
 /** `10MB` for 10 MiB: the reference's wording, following the configured limit. */
 export function megabytes(bytes: number): string {
   return `${Number((bytes / 1024 / 1024).toFixed(2))}MB`;
@@ -49,6 +53,7 @@ const malformed = (what: string) => new ApiError(400, `Malformed multipart body:
 /**
  * Streams a `multipart/form-data` (or urlencoded) body through busboy: the file is written once into a
  * buffer of its final size (bytes past `maxFileBytes` are counted, not kept), text fields are bounded,
+ * a body far over the limit is refused (413, from Content-Length before reading, or as it arrives),
  * and the whole body must arrive within `deadlineMs` (408). A body that is not a form is an empty form.
  */
 export async function readRawForm(request: Request, options: ReadOptions): Promise<RawForm> {
@@ -57,6 +62,9 @@ export async function readRawForm(request: Request, options: ReadOptions): Promi
     return { file: null, fields: {}, oversized: [], tooManyParts: false };
   }
   const expected = Number(request.headers.get('content-length') ?? 0);
+  const maxBodyBytes = options.maxFileBytes + FORM_OVERHEAD_BYTES;
+  const tooLarge = () => new ApiError(413, `File exceeds ${megabytes(options.maxFileBytes)} limit`);
+  if (expected > maxBodyBytes) throw tooLarge();
   const parser = new FormParser(contentType, options.maxFileBytes, expected);
   const body = request.body;
   if (body === null) return parser.finish();
@@ -65,10 +73,13 @@ export async function readRawForm(request: Request, options: ReadOptions): Promi
   const timer = setTimeout(() => {
     parser.fail(new ApiError(408, `Request body not received within ${options.deadlineMs / 1000} s`));
   }, options.deadlineMs);
+  let received = 0;
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), parser.failed]);
       if (done) break;
+      received += value.length;
+      if (received > maxBodyBytes) throw tooLarge();
       await Promise.race([parser.write(value), parser.failed]);
     }
     return await parser.finish();
@@ -87,6 +98,7 @@ class FormParser {
   private tooManyParts = false;
   private parts = 0;
   private rejectFailure: (error: Error) => void = () => {};
+  private readonly scrubber: PartHeaderScrubber | null;
   /** Rejects when parsing fails; raced against every read so a failure stops the upload at once. */
   readonly failed: Promise<never>;
   private readonly closed: Promise<void>;
@@ -123,6 +135,8 @@ class FormParser {
           : clip(message),
       );
     }
+    const boundary = boundaryOf(contentType);
+    this.scrubber = boundary === null ? null : new PartHeaderScrubber(boundary);
     this.closed = new Promise<void>((resolve) => this.bb.once('close', resolve));
     this.bb.on('file', (name, stream, info) => {
       this.parts++;
@@ -176,13 +190,14 @@ class FormParser {
 
   /** Feeds a chunk, waiting for busboy to take it (back-pressure). */
   write(chunk: Uint8Array): Promise<void> {
+    const data = this.scrubber === null ? chunk : this.scrubber.push(chunk);
     return new Promise<void>((resolve, reject) => {
-      this.bb.write(chunk, (error) => (error ? reject(this.describe(error)) : resolve()));
+      this.bb.write(data, (error) => (error ? reject(this.describe(error)) : resolve()));
     });
   }
 
   async finish(): Promise<RawForm> {
-    this.bb.end();
+    this.bb.end(this.scrubber?.end());
     await Promise.race([this.closed, this.failed]);
     const file = this.file === null ? null : await Promise.race([this.file.done, this.failed]);
     return { file, fields: this.fields, oversized: [...this.oversized], tooManyParts: this.tooManyParts };

@@ -3,7 +3,7 @@ import { validateDag } from '../../../shared/plan/dag.ts';
 import { ApiError } from '../errors.ts';
 import { isObject, parseJson } from './operations.ts';
 import { checkParams } from './params.ts';
-import { clip, quote } from './quote.ts';
+import { quote } from './quote.ts';
 
 const invalid = (message: string) => new ApiError(422, `Invalid pipeline: ${message}`);
 
@@ -20,10 +20,14 @@ function stepId(raw: Record<string, unknown>, index: number): string {
 
 function stepInputs(raw: Record<string, unknown>, id: string): string[] {
   const inputs = raw.inputs ?? (raw.input === undefined ? undefined : [raw.input]);
-  if (!Array.isArray(inputs) || inputs.length !== 1 || typeof inputs[0] !== 'string') {
+  const [input] = Array.isArray(inputs) && inputs.length === 1 ? inputs : [];
+  if (typeof input !== 'string') {
     throw invalid(`step "${id}" must name exactly one input ("source" or an earlier step) in "input"`);
   }
-  return [inputs[0]];
+  if (input !== SOURCE && !StepId.safeParse(input).success) {
+    throw invalid(`step "${id}" reads ${quote(input)}, which does not exist`);
+  }
+  return [input];
 }
 
 /** One step, its params checked by the operation's shared schema (a resize step's params are its box). */
@@ -65,7 +69,7 @@ export function parsePipeline(raw: string | null, maxSteps: number): StepSpec[] 
   );
   const steps = json.map((step, index) => draft(step, index, readers));
   const result = validateDag(steps, maxSteps);
-  if (!result.ok) throw invalid(clip(result.problem.message, 200));
+  if (!result.ok) throw invalid(result.problem.message);
   return result.steps;
 }
 
