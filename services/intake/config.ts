@@ -48,7 +48,7 @@ export function readConfig(env: Env): IntakeConfig {
     webhookAllowedHosts: readAllowedHosts(env),
     maxPipelineSteps: int(env, 'MAX_PIPELINE_STEPS', MAX_STEPS, 1, MAX_STEPS_CEILING),
     maxJobCostSeconds: int(env, 'MAX_JOB_COST_SECONDS', 1800, 1),
-    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
+    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', 8, 1, 10_000),
     bodyTimeoutMs: int(env, 'UPLOAD_BODY_TIMEOUT_MS', 60_000, 100),
     sseMaxStreams: int(env, 'SSE_MAX_STREAMS', 1000, 1),
     sseMaxStreamsPerClient: int(env, 'SSE_MAX_STREAMS_PER_CLIENT', 20, 1),

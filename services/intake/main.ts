@@ -37,12 +37,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const shutdown = () => {
   log.info('intake shutting down');
   stopping.abort(); // ends every open event stream
-  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  // keep-alive connections become idle as their streams end: close them as they do, the rest after the grace
+  const idle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 100);
+  idle.unref();
   setTimeout(
     () => 'closeAllConnections' in server && server.closeAllConnections(),
     SHUTDOWN_GRACE_MS,
   ).unref();
   server.close(async () => {
+    clearInterval(idle);
     await bus.nc.drain();
     await db.destroy();
     redis.disconnect();

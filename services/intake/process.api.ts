@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { keys } from '../../shared/storage/storage.ts';
@@ -76,7 +77,9 @@ export function processApi(deps: IntakeDeps) {
     await guard();
     const release = uploads.acquire();
     try {
-      return await accept(c, await validateSubmission(await readRawForm(c.req.raw, read), config, log));
+      const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+      const form = await readRawForm(c.req.raw, read, incoming);
+      return await accept(c, await validateSubmission(form, config, log));
     } finally {
       release();
     }

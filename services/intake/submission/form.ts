@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '../errors.ts';
 import { boundaryOf, PartHeaderScrubber } from './part-headers.ts';
@@ -56,7 +57,11 @@ const malformed = (what: string) => new ApiError(400, `Malformed multipart body:
  * a body far over the limit is refused (413, from Content-Length before reading, or as it arrives),
  * and the whole body must arrive within `deadlineMs` (408). A body that is not a form is an empty form.
  */
-export async function readRawForm(request: Request, options: ReadOptions): Promise<RawForm> {
+export async function readRawForm(
+  request: Request,
+  options: ReadOptions,
+  incoming?: Readable,
+): Promise<RawForm> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)) {
     return { file: null, fields: {}, oversized: [], tooManyParts: false };
@@ -66,9 +71,8 @@ export async function readRawForm(request: Request, options: ReadOptions): Promi
   const tooLarge = () => new ApiError(413, `File exceeds ${megabytes(options.maxFileBytes)} limit`);
   if (expected > maxBodyBytes) throw tooLarge();
   const parser = new FormParser(contentType, options.maxFileBytes, expected);
-  const body = request.body;
-  if (body === null) return parser.finish();
-  const reader = body.getReader();
+  const reader = chunksOf(request, incoming);
+  if (reader === null) return parser.finish();
   // On failure the rest of the body is left unread: the HTTP server drains (or closes) it after the answer.
   const timer = setTimeout(() => {
     parser.fail(new ApiError(408, `Request body not received within ${options.deadlineMs / 1000} s`));
@@ -76,7 +80,7 @@ export async function readRawForm(request: Request, options: ReadOptions): Promi
   let received = 0;
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), parser.failed]);
+      const { done, value } = await Promise.race([reader.next(), parser.failed]);
       if (done) break;
       received += value.length;
       if (received > maxBodyBytes) throw tooLarge();
@@ -87,6 +91,20 @@ export async function readRawForm(request: Request, options: ReadOptions): Promi
     clearTimeout(timer);
     parser.destroy();
   }
+}
+
+type Chunks = { next: () => Promise<IteratorResult<Uint8Array, unknown>> };
+
+/**
+ * The body's chunks. From the Node request itself when there is one: its iterator honours back-pressure
+ * (Node 20's `Readable.toWeb`, behind `request.body`, queues the whole body in memory while the parser
+ * is busy), and it does not destroy the socket when reading stops early, so the answer still goes out.
+ */
+function chunksOf(request: Request, incoming: Readable | undefined): Chunks | null {
+  if (incoming !== undefined) return incoming.iterator({ destroyOnReturn: false });
+  const reader = request.body?.getReader();
+  if (reader === undefined) return null;
+  return { next: () => reader.read() as Promise<IteratorResult<Uint8Array, unknown>> };
 }
 
 /** Busboy wired to collect one file and the known fields; its errors become 400s that say what is wrong. */
@@ -189,15 +207,17 @@ class FormParser {
   }
 
   /** Feeds a chunk, waiting for busboy to take it (back-pressure). */
-  write(chunk: Uint8Array): Promise<void> {
-    const data = this.scrubber === null ? chunk : this.scrubber.push(chunk);
-    return new Promise<void>((resolve, reject) => {
-      this.bb.write(data, (error) => (error ? reject(this.describe(error)) : resolve()));
-    });
+  async write(chunk: Uint8Array): Promise<void> {
+    for (const data of this.scrubber === null ? [chunk] : this.scrubber.push(chunk)) {
+      if (data.length === 0) continue;
+      await new Promise<void>((resolve, reject) => {
+        this.bb.write(data, (error) => (error ? reject(this.describe(error)) : resolve()));
+      });
+    }
   }
 
   async finish(): Promise<RawForm> {
-    this.bb.end(this.scrubber?.end());
+    this.bb.end();
     await Promise.race([this.closed, this.failed]);
     const file = this.file === null ? null : await Promise.race([this.file.done, this.failed]);
     return { file, fields: this.fields, oversized: [...this.oversized], tooManyParts: this.tooManyParts };

@@ -10,73 +10,60 @@ const isControl = (byte: number) =>
  * and is sanitised like any other; file data passes through untouched. Fed chunk by chunk.
  */
 export class PartHeaderScrubber {
-  private readonly delimiter: Buffer;
+  /** `CRLF--boundary CRLF`: what opens a part's headers (the body is read as if a CRLF preceded it). */
+  private readonly opener: Buffer;
+  private static readonly CLOSER = Buffer.from('\r\n\r\n');
   private inHeaders = false;
-  private tail = Buffer.alloc(0);
-  private emitted = 0;
+  /** The last bytes passed on (a few), to find a delimiter cut in two by the chunking. */
+  private context = Buffer.from('\r\n');
+  /** Bytes passed on since the state last changed: a match may not reach back before that. */
+  private sinceSwitch = 2;
 
   constructor(boundary: string) {
-    this.delimiter = Buffer.from(`--${boundary}`);
+    this.opener = Buffer.from(`\r\n--${boundary}\r\n`);
   }
 
-  /** Returns the bytes that are safe to pass on now; a few are held back until the next chunk. */
-  push(chunk: Uint8Array): Buffer {
-    return this.scan(this.tail.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.tail, chunk]), false);
-  }
-
-  end(): Buffer {
-    return this.scan(this.tail, true);
-  }
-
-  private scan(input: Buffer, final: boolean): Buffer {
+  /** The chunk's bytes, as slices of it (no copy) unless a header byte had to change. */
+  push(chunk: Uint8Array): Buffer[] {
+    const input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Buffer[] = [];
     let at = 0;
-    for (;;) {
-      if (this.inHeaders) {
-        const end = input.indexOf('\r\n\r\n', at);
-        const stop = end === -1 ? (final ? input.length : Math.max(at, input.length - 3)) : end + 4;
-        out.push(scrub(input.subarray(at, stop)));
-        at = stop;
-        if (end === -1) break;
-        this.inHeaders = false;
-        continue;
-      }
-      const found = this.nextDelimiter(input, at);
-      if (found === -1) {
-        const keep = final ? 0 : this.delimiter.length + 4;
-        const stop = Math.max(at, input.length - keep);
-        out.push(input.subarray(at, stop));
-        at = stop;
-        break;
-      }
-      const lineEnd = found + this.delimiter.length;
-      if (input.length < lineEnd + 2 && !final) {
-        out.push(input.subarray(at, found));
-        at = found;
-        break;
-      }
-      out.push(input.subarray(at, lineEnd));
-      at = lineEnd;
-      // `--boundary\r\n` opens a part's headers; `--boundary--` closes the body
-      this.inHeaders = input[lineEnd] === 0x0d && input[lineEnd + 1] === 0x0a;
+    while (at < input.length) {
+      const pattern = this.inHeaders ? PartHeaderScrubber.CLOSER : this.opener;
+      const end = this.find(input, at, pattern);
+      const stop = end === -1 ? input.length : end;
+      const slice = input.subarray(at, stop);
+      out.push(this.inHeaders ? scrub(slice) : slice);
+      this.sinceSwitch += slice.length;
+      at = stop;
+      if (end === -1) break;
+      this.inHeaders = !this.inHeaders;
+      this.sinceSwitch = 0;
     }
-    this.tail = Buffer.from(input.subarray(at));
-    const passed = Buffer.concat(out);
-    this.emitted += passed.length;
-    return passed;
+    this.remember(input);
+    return out;
   }
 
-  /** A delimiter at the very start of the body or after CRLF (where multipart puts them). */
-  private nextDelimiter(input: Buffer, from: number): number {
-    for (
-      let at = input.indexOf(this.delimiter, from);
-      at !== -1;
-      at = input.indexOf(this.delimiter, at + 1)
-    ) {
-      if ((at === 0 && this.emitted === 0) || (at >= 2 && input[at - 2] === 0x0d && input[at - 1] === 0x0a))
-        return at;
+  /** The end (in `input`) of the next `pattern` at or after `from`, also one that began in the previous chunk. */
+  private find(input: Buffer, from: number, pattern: Buffer): number {
+    if (from === 0) {
+      const joint = Buffer.concat([this.context, input.subarray(0, pattern.length - 1)]);
+      const reach = Math.min(this.context.length, this.sinceSwitch);
+      for (let i = joint.indexOf(pattern); i !== -1; i = joint.indexOf(pattern, i + 1)) {
+        const end = i + pattern.length - this.context.length;
+        if (i >= this.context.length - reach && end > 0) return end;
+      }
     }
-    return -1;
+    const found = input.indexOf(pattern, from);
+    return found === -1 ? -1 : found + pattern.length;
+  }
+
+  private remember(input: Buffer): void {
+    const keep = this.opener.length;
+    this.context =
+      input.length >= keep
+        ? Buffer.from(input.subarray(input.length - keep))
+        : Buffer.concat([this.context, input]).subarray(-keep);
   }
 }
 

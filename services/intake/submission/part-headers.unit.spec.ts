@@ -24,10 +24,9 @@ describe('part header scrubber', () => {
     for (let cut = 0; cut <= body.length; cut++) {
       for (const size of [1, 3, 7, body.length]) {
         const scrubber = new PartHeaderScrubber(B);
-        const out: Buffer[] = [scrubber.push(body.subarray(0, cut))];
+        const out: Buffer[] = [...scrubber.push(body.subarray(0, cut))];
         for (let at = cut; at < body.length; at += size)
-          out.push(scrubber.push(body.subarray(at, at + size)));
-        out.push(scrubber.end());
+          out.push(...scrubber.push(body.subarray(at, at + size)));
         assert.deepEqual(Buffer.concat(out), expected, `cut ${cut}, chunks of ${size}`);
       }
     }
