@@ -28,6 +28,22 @@ function paramRow(op) {
   if (RESIZE.has(op)) {
     fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'keep' }));
     fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'keep' }));
+    fields.push(
+      h(
+        'label',
+        { class: 'field', for: `p-${op}-fit` },
+        'Fit (both sides)',
+        h(
+          'select',
+          { id: `p-${op}-fit` },
+          h('option', { value: 'fill' }, 'Exact size (stretch)'),
+          h('option', { value: 'inside' }, 'Fit inside'),
+          h('option', { value: 'cover' }, 'Cover (crop)'),
+          h('option', { value: 'contain' }, 'Contain (pad)'),
+          h('option', { value: 'outside' }, 'Cover without crop'),
+        ),
+      ),
+    );
   }
   if (op === 'denoise') {
     fields.push(
@@ -125,7 +141,9 @@ export function readOperations(container) {
     if (quality !== undefined) entry.quality = quality;
     const width = intValue(`p-${op}-width`);
     const height = intValue(`p-${op}-height`);
-    if (width !== undefined || height !== undefined) entry.resize = { width, height };
+    const fit = document.getElementById(`p-${op}-fit`)?.value ?? 'fill';
+    if (width !== undefined || height !== undefined)
+      entry.resize = fit === 'fill' ? { width, height } : { width, height, fit };
     if (op === 'denoise') {
       entry.model = document.getElementById('p-denoise-model')?.value ?? 'blind';
       const sigma = document.getElementById('p-denoise-sigma')?.value.trim() ?? '';

@@ -8,7 +8,7 @@ const SYNTAX = 'webhook_url must be a valid http(s) URL';
 /**
  * Rule 9: an absolute http(s) URL with a host. Then the SSRF guard: a target that resolves to a
  * private, loopback or link-local address is refused unless allowed by configuration. A host that does
- * not resolve right now is accepted: the notifier runs the same guard before every delivery attempt.
+ * not resolve right now is accepted: the notifier checks the address it connects to at every attempt.
  */
 export async function checkWebhookUrl(
   raw: string | null,
