@@ -1,13 +1,15 @@
 import type { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
+import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { statusOf } from '../../shared/jobs/status.ts';
+import { stepsFromOperations, withBundle } from '../../shared/plan/dag.ts';
 import { keys } from '../../shared/storage/storage.ts';
-import { workQueueGuard } from './backpressure.ts';
+import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
-import { statusOf } from './submission/status.ts';
 import { UploadSlots } from './submission/uploads.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
 
@@ -64,22 +66,32 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
 }
 
 /**
- * `POST /api/process`: refuse under overload (work queue full, or too many uploads in flight), read the
- * body within its deadline, validate, reserve the idempotency key, store, append.
+ * `POST /api/process`: refuse under overload (admission, or too many uploads in flight), read the body
+ * within its deadline, validate, admit by the real queue wait, reserve the idempotency key, store, append.
  */
 export function processApi(deps: IntakeDeps) {
   const { config, bus, redis, log, newId } = deps;
   const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
-  const guard = workQueueGuard(bus, config.retryAfterSeconds);
-  const uploads = new UploadSlots(config.maxConcurrentUploads, config.retryAfterSeconds);
+  const admission =
+    deps.admission ??
+    new Admission(
+      (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
+      new CapacityBoard(bus.nc, bus.names),
+      config.admission,
+    );
+  const uploads = new UploadSlots(config.maxConcurrentUploads);
   const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
   return new Hono().post('/process', async (c) => {
-    await guard();
+    await admission.precheck();
     const release = uploads.acquire();
     try {
       const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
       const form = await readRawForm(c.req.raw, read, incoming);
-      return await accept(c, await validateSubmission(form, config, log));
+      const submission = await validateSubmission(form, config, log);
+      const steps =
+        submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
+      await admission.admit(withBundle(steps).map((step) => step.op));
+      return await accept(c, submission);
     } finally {
       release();
     }

@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { EventLog } from './eventlog.ts';
 import { type BusNames, busNames } from './names.ts';
 import { ensureTopology } from './provision.ts';
+import { WorkQueues, within } from './work.ts';
 
 export type Bus = Readonly<{
   nc: NatsConnection;
@@ -10,6 +11,10 @@ export type Bus = Readonly<{
   jsm: JetStreamManager;
   names: BusNames;
   log: EventLog;
+  /** The work stream: relay a step, read a queue's depth. */
+  work: WorkQueues;
+  /** One round trip to the NATS server; throws `BusTimeoutError` after `timeoutMs`. */
+  ping: (timeoutMs?: number) => Promise<void>;
 }>;
 
 export type BusOptions = Readonly<{
@@ -39,5 +44,15 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     workQueueLimit: options.workQueueLimit ?? 10_000,
     replicas: options.streamReplicas ?? 1,
   });
-  return Object.freeze({ nc, js, jsm, names, log: new EventLog(js, jsm, names) });
+  return Object.freeze({
+    nc,
+    js,
+    jsm,
+    names,
+    log: new EventLog(js, jsm, names),
+    work: new WorkQueues(js, jsm, names),
+    ping: async (timeoutMs = 1000) => {
+      await within(nc.flush(), timeoutMs, 'NATS ping');
+    },
+  });
 }
