@@ -11,6 +11,14 @@ export type JobCacheOptions = Readonly<{
   capacity: number;
 }>;
 
+/** A cached view; `json` is its serialised body once built, when `reusable`. */
+export type CachedJob = {
+  readonly view: JobView;
+  readonly until: number;
+  readonly reusable: boolean;
+  json: string | null;
+};
+
 const DEFAULTS: JobCacheOptions = { settledMs: 5000, activeMs: 200, capacity: 10_000 };
 
 /**
@@ -20,7 +28,7 @@ const DEFAULTS: JobCacheOptions = { settledMs: 5000, activeMs: 200, capacity: 10
  * read model trailing the event by a few milliseconds.
  */
 export class JobCache {
-  private readonly entries = new Map<string, { view: JobView; until: number }>();
+  private readonly entries = new Map<string, CachedJob>();
   private readonly sub: Subscription;
   private readonly prefix: string;
 
@@ -36,25 +44,34 @@ export class JobCache {
     });
   }
 
-  get(jobId: string, now = Date.now()): JobView | null {
+  get(jobId: string, now = Date.now()): CachedJob | null {
     const entry = this.entries.get(jobId);
     if (entry === undefined) return null;
     if (entry.until <= now) {
       this.entries.delete(jobId);
       return null;
     }
-    return entry.view;
+    return entry;
   }
 
-  set(jobId: string, view: JobView, now = Date.now()): void {
+  set(jobId: string, view: JobView, now = Date.now()): CachedJob {
     const settled = SETTLED_STATUSES.includes(view.job.status as (typeof SETTLED_STATUSES)[number]);
     const until = now + (settled ? this.options.settledMs : this.options.activeMs);
+    // The serialised body may be reused while nothing in it can change: links and `expired` hold
+    // until the job's retention ends, so not within the entry's lifetime of that end.
+    const entry: CachedJob = {
+      view,
+      until,
+      json: null,
+      reusable: settled && view.job.expires_at.getTime() > until,
+    };
     this.entries.delete(jobId);
-    this.entries.set(jobId, { view, until });
+    this.entries.set(jobId, entry);
     if (this.entries.size > this.options.capacity) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
+    return entry;
   }
 
   close(): void {

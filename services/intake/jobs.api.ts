@@ -21,11 +21,13 @@ export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
   return new Hono().get('/jobs/:id', async (c) => {
     const id = c.req.param('id');
     if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${id.slice(0, 100)}`);
-    let view: JobView | null = cache.get(id);
+    let cached = cache.get(id);
+    if (cached?.json) return c.body(cached.json, 200, { 'Content-Type': 'application/json' });
+    let view: JobView | null = cached?.view ?? null;
     try {
       if (view === null) {
         view = await findJob(db, id);
-        if (view !== null) cache.set(id, view);
+        if (view !== null) cached = cache.set(id, view);
       }
     } catch (error) {
       log.warn({ err: error, jobId: id }, 'job read failed; reading the event log instead');
@@ -39,6 +41,8 @@ export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
       }
     }
     if (view === null) throw new ApiError(404, `Job ${id} not found`);
-    return c.json(await jobBody(view, storage, now()));
+    const json = JSON.stringify(await jobBody(view, storage, now()));
+    if (cached?.reusable && cached.view === view) cached.json = json;
+    return c.body(json, 200, { 'Content-Type': 'application/json' });
   });
 }

@@ -8,6 +8,7 @@ import { keys } from '../../shared/storage/storage.ts';
 import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { recordAdmissionRefusal } from './metrics.ts';
 import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
 import { UploadSlots } from './submission/uploads.ts';
@@ -78,6 +79,7 @@ export function processApi(deps: IntakeDeps) {
       (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
       new CapacityBoard(bus.nc, bus.names),
       config.admission,
+      recordAdmissionRefusal,
     );
   const uploads = new UploadSlots(config.maxConcurrentUploads);
   const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
