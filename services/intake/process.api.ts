@@ -53,7 +53,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const context = { jobId, correlationId: jobId, causationId: null, time: time.toISOString() };
   checkEventSize(deps, data);
   try {
-    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
     throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');

@@ -104,18 +104,37 @@ export class Storage {
     return outcome;
   }
 
-  /** Stores an object; with `filename`, downloads are saved under that name by any S3 server. */
-  async put(key: string, body: Buffer | Uint8Array, contentType: string, filename?: string): Promise<void> {
+  /**
+   * Stores an object; with `filename`, downloads are saved under that name by any S3 server. A caller
+   * that already hashed the body passes its SHA-256 (hex): it is signed as the payload hash instead of
+   * hashing the body a second time (the server still checks it).
+   */
+  async put(
+    key: string,
+    body: Buffer | Uint8Array,
+    contentType: string,
+    filename?: string,
+    sha256Hex?: string,
+  ): Promise<void> {
     const disposition = filename === undefined ? undefined : attachment(filename);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentDisposition: disposition,
-      }),
-    );
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ContentDisposition: disposition,
+    });
+    if (sha256Hex !== undefined) {
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+          return next(args);
+        },
+        { step: 'build', name: 'knownPayloadHash' },
+      );
+    }
+    await this.client.send(command);
   }
 
   /** Streams a body of unknown length (multipart under the hood); never holds it all in memory. */
