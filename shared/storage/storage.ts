@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config/infra.ts';
 import type { Logger } from '../log.ts';
+import { attachment } from './filename.ts';
 
 /** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
 export const keys = {
@@ -219,10 +220,6 @@ export class Storage {
     this.client.destroy();
     if (this.signer !== this.client) this.signer.destroy();
   }
-}
-
-export function attachment(filename: string): string {
-  return `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
 }
 
 function makeClient(config: S3Config, endpoint: string): S3Client {
