@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { connectBus } from '../../shared/bus/connect.ts';
 import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -5,6 +6,8 @@ import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
 import { executeConvert } from './execute.ts';
 
+// Every image is different: libvips' operation cache would only hold memory.
+sharp.cache(false);
 const config = readConfig(process.env);
 const { infra } = config;
 const log = createLogger('converter', { level: infra.logLevel, pretty: infra.logPretty });

@@ -3,8 +3,9 @@ import type { StepContext, StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { resizeOptions } from '../../shared/plan/size.ts';
+import { outputFilename } from '../../shared/storage/filename.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
-import { outputFilename } from '../converter/execute.ts';
 import { denoiseImage } from './inference/denoise.ts';
 import { DenoiseParams } from './params.ts';
 import { chooseSession, type IoIdleProbe, type SessionPair } from './threads.ts';
@@ -62,10 +63,10 @@ async function encodeOutput(image: Decoded, denoised: Buffer, params: DenoisePar
   const raw = { width: image.width, height: image.height };
   let out = sharp(denoised, { raw: { ...raw, channels: 3 } });
   if (image.alpha !== null) out = out.joinChannel(image.alpha, { raw: { ...raw, channels: 1 } });
-  if (params.resize && (params.resize.width || params.resize.height)) {
+  if (params.resize) {
     // resize needs a materialised image: the joined channels first, then the resize
     const joined = await out.png({ compressionLevel: 1 }).toBuffer();
-    out = sharp(joined).resize({ ...params.resize, fit: 'inside' });
+    out = sharp(joined).resize(resizeOptions(params.resize));
   }
   return encodeAs(out, params.format).toBuffer({ resolveWithObject: true });
 }

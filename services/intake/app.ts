@@ -14,7 +14,7 @@ import { processApi } from './process.api.ts';
 
 export function createApp(deps: IntakeDeps) {
   const app = new Hono();
-  const metrics = createMetrics();
+  const metrics = createMetrics({ db: deps.db, bus: deps.bus });
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();

@@ -23,14 +23,29 @@ const redis = createRedis(infra.redisUrl);
 await ensureDatabase(infra.databaseUrl)
   .then(() => migrateToLatest(db))
   .catch((error: unknown) => log.warn({ err: error }, 'database not ready; job reads will fail until it is'));
-const app = createApp({ config, bus, storage, db, redis, log, now: () => new Date(), newId: randomUUID });
+const stopping = new AbortController();
+const app = createApp({
+  ...{ config, bus, storage, db, redis, log },
+  ...{ now: () => new Date(), newId: randomUUID, shutdown: stopping.signal },
+});
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
   log.info({ port: info.port }, `intake listening on http://localhost:${info.port}`),
 );
+/** Connections still open this long after SIGTERM are closed. */
+const SHUTDOWN_GRACE_MS = 10_000;
 const shutdown = () => {
   log.info('intake shutting down');
+  stopping.abort(); // ends every open event stream
+  // keep-alive connections become idle as their streams end: close them as they do, the rest after the grace
+  const idle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 100);
+  idle.unref();
+  setTimeout(
+    () => 'closeAllConnections' in server && server.closeAllConnections(),
+    SHUTDOWN_GRACE_MS,
+  ).unref();
   server.close(async () => {
+    clearInterval(idle);
     await bus.nc.drain();
     await db.destroy();
     redis.disconnect();

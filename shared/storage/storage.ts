@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config/infra.ts';
 import type { Logger } from '../log.ts';
+import { attachment } from './filename.ts';
 
 /** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
 export const keys = {
@@ -24,6 +25,9 @@ export const keys = {
   bundle: (jobId: string, stepId: string) => `bundles/${jobId}/${stepId}.zip`,
   jobPrefixes: (jobId: string) => [`raw/${jobId}/`, `outputs/${jobId}/`, `bundles/${jobId}/`],
 } as const;
+
+const PRESIGN_REUSE_MARGIN_MS = 60_000;
+const PRESIGN_CACHE_SIZE = 20_000;
 
 export const LIFECYCLE_PREFIXES = ['raw/', 'outputs/', 'bundles/'] as const;
 
@@ -52,6 +56,7 @@ export class Storage {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly signer: S3Client;
+  private readonly signed = new Map<string, { url: string; until: number }>();
 
   constructor(private readonly config: S3Config) {
     this.bucket = config.bucket;
@@ -99,18 +104,37 @@ export class Storage {
     return outcome;
   }
 
-  /** Stores an object; with `filename`, downloads are saved under that name by any S3 server. */
-  async put(key: string, body: Buffer | Uint8Array, contentType: string, filename?: string): Promise<void> {
+  /**
+   * Stores an object; with `filename`, downloads are saved under that name by any S3 server. A caller
+   * that already hashed the body passes its SHA-256 (hex): it is signed as the payload hash instead of
+   * hashing the body a second time (the server still checks it).
+   */
+  async put(
+    key: string,
+    body: Buffer | Uint8Array,
+    contentType: string,
+    filename?: string,
+    sha256Hex?: string,
+  ): Promise<void> {
     const disposition = filename === undefined ? undefined : attachment(filename);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentDisposition: disposition,
-      }),
-    );
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ContentDisposition: disposition,
+    });
+    if (sha256Hex !== undefined) {
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+          return next(args);
+        },
+        { step: 'build', name: 'knownPayloadHash' },
+      );
+    }
+    await this.client.send(command);
   }
 
   /** Streams a body of unknown length (multipart under the hood); never holds it all in memory. */
@@ -131,7 +155,8 @@ export class Storage {
   async get(key: string): Promise<Buffer> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
-    return Buffer.from(await out.Body.transformToByteArray());
+    const bytes = await out.Body.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a second copy
   }
 
   async getStream(key: string): Promise<Readable> {
@@ -140,14 +165,36 @@ export class Storage {
     return out.Body as Readable;
   }
 
-  /** A download URL signed now, valid for `expiresInSec`, that makes the browser save under `filename`. */
-  presign(key: string, filename: string, expiresInSec: number): Promise<string> {
+  /**
+   * A download URL valid for `expiresInSec` (never longer) that makes the browser save under `filename`.
+   * A URL signed earlier for the same object and name is reused while it has more than a minute left:
+   * its expiry is the same absolute time (the job's retention end), so polling clients cost no signing.
+   */
+  async presign(key: string, filename: string, expiresInSec: number): Promise<string> {
+    const now = Date.now();
+    const seconds = Math.max(1, Math.floor(expiresInSec));
+    const cacheKey = `${key}\n${filename}`;
+    const cached = this.signed.get(cacheKey);
+    if (
+      cached !== undefined &&
+      cached.until - now > PRESIGN_REUSE_MARGIN_MS &&
+      cached.until <= now + seconds * 1000
+    ) {
+      return cached.url;
+    }
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
       ResponseContentDisposition: attachment(filename),
     });
-    return getSignedUrl(this.signer, command, { expiresIn: Math.max(1, Math.floor(expiresInSec)) });
+    const url = await getSignedUrl(this.signer, command, { expiresIn: seconds });
+    this.signed.delete(cacheKey);
+    this.signed.set(cacheKey, { url, until: now + seconds * 1000 });
+    if (this.signed.size > PRESIGN_CACHE_SIZE) {
+      const oldest = this.signed.keys().next();
+      if (!oldest.done) this.signed.delete(oldest.value);
+    }
+    return url;
   }
 
   /** Deletes every object under the given prefixes; returns how many were deleted. */
@@ -173,10 +220,6 @@ export class Storage {
     this.client.destroy();
     if (this.signer !== this.client) this.signer.destroy();
   }
-}
-
-export function attachment(filename: string): string {
-  return `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
 }
 
 function makeClient(config: S3Config, endpoint: string): S3Client {

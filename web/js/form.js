@@ -12,22 +12,56 @@ export const OPERATIONS = [
 const QUALITY = new Set(['jpg', 'webp']);
 const RESIZE = new Set(['jpg', 'png', 'webp', 'avif', 'denoise']);
 
-function number(id, label, { min = 1, max, placeholder = '' } = {}) {
+function number(id, label, { min = 1, max, placeholder = '', name = label } = {}) {
   return h(
     'label',
     { class: 'field', for: id },
     label,
-    h('input', { id, type: 'number', inputmode: 'numeric', min, max, placeholder }),
+    h('input', {
+      id,
+      type: 'number',
+      inputmode: 'numeric',
+      min,
+      max,
+      step: 1,
+      placeholder,
+      'data-check': true,
+      'data-label': name,
+    }),
   );
 }
 
 function paramRow(op) {
   const fields = [];
+  const name = labelOf(op);
   if (QUALITY.has(op))
-    fields.push(number(`p-${op}-quality`, 'Quality (1–100)', { max: 100, placeholder: 'auto' }));
+    fields.push(
+      number(`p-${op}-quality`, 'Quality (1–100)', {
+        max: 100,
+        placeholder: 'auto',
+        name: `${name} quality`,
+      }),
+    );
   if (RESIZE.has(op)) {
-    fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'keep' }));
-    fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'keep' }));
+    // Either side alone: the other one follows the aspect ratio.
+    fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'auto', name: `${name} width` }));
+    fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'auto', name: `${name} height` }));
+    fields.push(
+      h(
+        'label',
+        { class: 'field', for: `p-${op}-fit` },
+        'Fit (both sides)',
+        h(
+          'select',
+          { id: `p-${op}-fit` },
+          h('option', { value: 'fill' }, 'Exact size (stretch)'),
+          h('option', { value: 'inside' }, 'Fit inside'),
+          h('option', { value: 'cover' }, 'Cover (crop)'),
+          h('option', { value: 'contain' }, 'Contain (pad)'),
+          h('option', { value: 'outside' }, 'Cover without crop'),
+        ),
+      ),
+    );
   }
   if (op === 'denoise') {
     fields.push(
@@ -52,6 +86,11 @@ function paramRow(op) {
           type: 'text',
           inputmode: 'numeric',
           placeholder: 'auto (or 1–75)',
+          min: 1,
+          max: 75,
+          'data-check': true,
+          'data-allow': 'auto',
+          'data-label': 'The noise level σ',
         }),
       ),
       h(
@@ -70,7 +109,10 @@ function paramRow(op) {
     );
   }
   if (fields.length === 0) return null;
-  return h('div', { class: 'param-row', 'data-op': op }, h('h3', {}, `${labelOf(op)} options`), fields);
+  const hint = RESIZE.has(op)
+    ? h('p', { class: 'hint' }, 'Give a width or a height: the other side follows the aspect ratio.')
+    : null;
+  return h('div', { class: 'param-row', 'data-op': op }, h('h3', {}, `${labelOf(op)} options`), fields, hint);
 }
 
 export function labelOf(op) {
@@ -106,8 +148,8 @@ function syncParams(container, paramsContainer) {
   }
 }
 
-/** Same-format conversions are disabled, with the reason on the toggle. */
-export function disableSameFormat(container, sourceFormat) {
+/** Same-format conversions are disabled, with the reason on the toggle; their options panel goes too. */
+export function disableSameFormat(container, sourceFormat, paramsContainer) {
   for (const input of container.querySelectorAll('input[name=operations]')) {
     const same = input.value === sourceFormat;
     input.disabled = same;
@@ -119,6 +161,7 @@ export function disableSameFormat(container, sourceFormat) {
       ? `The image is already ${labelOf(sourceFormat)}: converting it to itself does nothing.`
       : '';
   }
+  if (paramsContainer) syncParams(container, paramsContainer);
 }
 
 const intValue = (id) => {
@@ -139,7 +182,9 @@ export function readOperations(container) {
     if (quality !== undefined) entry.quality = quality;
     const width = intValue(`p-${op}-width`);
     const height = intValue(`p-${op}-height`);
-    if (width !== undefined || height !== undefined) entry.resize = { width, height };
+    const fit = document.getElementById(`p-${op}-fit`)?.value ?? 'fill';
+    if (width !== undefined || height !== undefined)
+      entry.resize = fit === 'fill' ? { width, height } : { width, height, fit };
     if (op === 'denoise') {
       entry.model = document.getElementById('p-denoise-model')?.value ?? 'blind';
       const sigma = document.getElementById('p-denoise-sigma')?.value.trim() ?? '';
