@@ -114,18 +114,15 @@ describe('the denoiser service', () => {
   });
 
   it('fails a job once, with a clear message, when the step cannot succeed', async () => {
-    // straight to the log, past intake's validation: a sigma the model cannot take
+    // straight to the log, past intake's sniffing: bytes that cannot be decoded (the event contract
+    // itself now refuses out-of-range parameters, so an image is what can still be wrong at the worker)
     const jobId = await appendJob(h, {
-      image: await noisyPng(32, 32),
+      image: Buffer.from('not an image at all'),
       name: 'x.png',
       operations: ['denoise'],
-      operationParams: { denoise: { model: 'clip', sigma: 500 } },
     });
     const view = await h.waitForJob(jobId, (v) => v.job.status === 'FAILED', 30_000);
-    assert.match(
-      view.job.error_message ?? '',
-      /Step "denoise" \(denoise\) failed: invalid denoise parameters/,
-    );
+    assert.match(view.job.error_message ?? '', /Step "denoise" \(denoise\) failed: cannot decode image/);
     const history = await h.history(jobId);
     assert.equal(history.filter((event) => event.type === 'StepStarted').length, 1, 'not retried');
     assert.equal(history.filter((event) => event.type === 'StepRetrying').length, 0);
