@@ -16,12 +16,12 @@ describe('an event the read model cannot store does not stop it for everybody', 
   after(() => h.close());
 
   it('quarantines it with the reason, and later jobs are projected and downloadable', async () => {
-    // Valid for the contract, refused by Postgres jsonb ("unsupported Unicode escape sequence").
+    // Valid for the event contract (intake would have sanitised the name; an older writer may not have),
+    // refused by Postgres: a NUL in text, an "unsupported Unicode escape sequence" in jsonb.
     const poison = await appendJob(h, {
       image: await samplePng(),
-      name: 'poison.png',
+      name: 'poi\u0000son.png',
       operations: ['webp'],
-      operationParams: { webp: { x: '\u0000' } },
     });
     const job = await runJob(h, { bytes: await samplePng(), name: 'normal.png' }, { operations: '["webp"]' });
     assert.equal(job.status, 'COMPLETED', job.error_message ?? '');
@@ -34,13 +34,13 @@ describe('an event the read model cannot store does not stop it for everybody', 
       (rows) => rows.length > 0,
       10_000,
     );
-    // Every event that carries the parameters (submitted, planned, dispatched) is set aside; nothing else.
+    // Every event that carries the name (submitted, dispatched) is set aside, and nothing of another job.
     assert.ok(
       quarantined.every((row) => row.job_id === poison),
       JSON.stringify(quarantined),
     );
     assert.ok(quarantined.some((row) => row.type === 'JobSubmitted'));
-    for (const row of quarantined) assert.match(row.error, /unicode/i);
+    for (const row of quarantined) assert.match(row.error, /unicode|0x00/i);
   });
 
   it('a NUL in operation_params over HTTP never blocks the next job', async () => {
