@@ -76,3 +76,10 @@ export function submitJob(form, idempotencyKey) {
 export function getJob(id) {
   return request(`/api/jobs/${encodeURIComponent(id)}`);
 }
+
+/** Every download of a job: its results, and the EXIF JSON (`metadata_url`, kept out of `result_urls`). */
+export function downloads(job) {
+  const urls = { ...(job.result_urls ?? {}) };
+  if (job.metadata_url) urls.metadata = job.metadata_url;
+  return urls;
+}

@@ -1,5 +1,5 @@
 // History without an account: job ids in localStorage, most recent first, refreshed from the API.
-import { getJob } from './api.js';
+import { downloads, getJob } from './api.js';
 import { FORMAT_NAMES, h, when } from './format.js';
 
 const KEY = 'pixtools.history.v1';
@@ -44,7 +44,7 @@ function statusBadge(job) {
 
 function links(job) {
   if (job.expired || !job.result_urls) return [];
-  const out = Object.entries(job.result_urls).map(([op, url]) =>
+  const out = Object.entries(downloads(job)).map(([op, url]) =>
     h('a', { class: 'button small', href: url, download: '' }, `${FORMAT_NAMES[op] ?? op}`),
   );
   if (job.archive_url)

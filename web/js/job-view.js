@@ -1,5 +1,5 @@
 // Watching one job: live steps over Server-Sent Events (polling if the stream drops), then results.
-import { getJob } from './api.js';
+import { downloads, getJob } from './api.js';
 import { describeResult } from './describe.js';
 import { bytes, duration, FORMAT_NAMES, h, saving } from './format.js';
 import { renderSteps as drawSteps } from './steps.js';
@@ -205,7 +205,7 @@ export function render(job, state = { outputs: new Map() }, context = {}) {
   if (job.archive_url) zip.href = job.archive_url;
   // in the order the steps were chosen (the planned order), not the order of the keys
   const order = (job.steps ?? []).map((step) => step.result);
-  const results = Object.entries(job.result_urls ?? {}).sort(([a], [b]) => rank(order, a) - rank(order, b));
+  const results = Object.entries(downloads(job)).sort(([a], [b]) => rank(order, a) - rank(order, b));
   const cards = results.map(([result, url]) => card(result, url, job, state, context));
   $('result-cards').replaceChildren(...cards);
   compare(job, context);
