@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config/infra.ts';
 import type { Logger } from '../log.ts';
+import { untilDone } from '../net/retry.ts';
 
 /** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
 export const keys = {
@@ -58,6 +59,11 @@ export class Storage {
     this.client = makeClient(config, config.endpoint);
     this.signer =
       config.publicEndpoint === config.endpoint ? this.client : makeClient(config, config.publicEndpoint);
+  }
+
+  /** `ensureBucket`, waiting (with back-off) for an S3 server that is not reachable yet. */
+  ensureBucketWhenUp(log: Logger, signal?: AbortSignal): Promise<LifecycleOutcome> {
+    return untilDone('S3 storage', log, () => this.ensureBucket(log), signal);
   }
 
   /** Creates the bucket if missing and puts the lifecycle rules back if they drifted. */
@@ -131,13 +137,31 @@ export class Storage {
   async get(key: string): Promise<Buffer> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
+    const body = out.Body as Readable;
+    // A reset mid-body rejects the read below; the listener keeps the error from reaching the process.
+    body.on('error', () => {});
     return Buffer.from(await out.Body.transformToByteArray());
   }
 
+  /** The object's body; a reset connection ends it with an error the caller must handle (it is piped). */
   async getStream(key: string): Promise<Readable> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
     return out.Body as Readable;
+  }
+
+  /** Every key under `prefix` (paged), with its last-modified time. */
+  async *list(prefix: string): AsyncGenerator<Readonly<{ key: string; lastModified: Date }>> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key !== undefined) yield { key: item.Key, lastModified: item.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
   }
 
   /** A download URL signed now, valid for `expiresInSec`, that makes the browser save under `filename`. */
@@ -188,6 +212,8 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    // A stalled socket fails the request instead of holding a step for ever (NodeHttpHandler options).
+    requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: config.connectTimeoutMs },
   });
 }
 
