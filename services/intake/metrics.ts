@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Metrics = Readonly<{ registry: Registry; middleware: MiddlewareHandler }>;
 
@@ -7,9 +7,20 @@ export type Metrics = Readonly<{ registry: Registry; middleware: MiddlewareHandl
  * Prometheus metrics for `GET /metrics`: process defaults plus request counts and latencies by route
  * pattern (never by raw path, so job ids do not explode the label set). One registry per app.
  */
-export function createMetrics(): Metrics {
+export function createMetrics(projectionLag?: () => Promise<number>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pixtools_intake_' });
+  if (projectionLag !== undefined) {
+    // Alert on this: a read model that stalls silently shows stale jobs (-1 when NATS cannot tell).
+    new Gauge({
+      name: 'pixtools_projection_lag_events',
+      help: 'Events appended to the log that the read-model projection has not applied yet',
+      registers: [registry],
+      async collect() {
+        this.set(await projectionLag().catch(() => -1));
+      },
+    });
+  }
   const requests = new Counter({
     name: 'pixtools_http_requests_total',
     help: 'HTTP requests by method, route and status',

@@ -169,3 +169,18 @@ export function runStepWorker(options: RunWorkerOptions): Promise<void> {
     signal: options.signal,
   });
 }
+
+export type StepWorker = Readonly<{ done: Promise<void>; stop: () => Promise<void> }>;
+
+/** Starts a step worker's loop (what each worker's `main.ts` and the tests run); `stop` drains it. */
+export function startStepWorker(options: Omit<RunWorkerOptions, 'signal'>): StepWorker {
+  const stop = new AbortController();
+  const done = runStepWorker({ ...options, signal: stop.signal });
+  return {
+    done,
+    async stop() {
+      stop.abort();
+      await done;
+    },
+  };
+}
