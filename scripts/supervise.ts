@@ -38,7 +38,11 @@ export function supervise(services: readonly Service[], options: SuperviseOption
   const loud = (text: string) => write(`\x1b[41;97m[supervisor]\x1b[0m ${text}`);
 
   const start = (service: Service, index: number, crashes: number) => {
-    const child = spawn(service.command, { shell: true, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(service.command, {
+      shell: true,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const startedAt = Date.now();
     running.set(service.name, child);
     for (const stream of [child.stdout, child.stderr]) {
@@ -66,7 +70,7 @@ export function supervise(services: readonly Service[], options: SuperviseOption
     });
   };
 
-  services.forEach((service, index) => start(service, index, 0));
+  for (const [index, service] of services.entries()) start(service, index, 0);
   return {
     running,
     finished,

@@ -24,7 +24,9 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
     await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
-    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
+    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
+      'Retry-After': String(config.retryAfterSeconds),
+    });
   }
   const source = {
     key,
@@ -43,7 +45,9 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   } catch (error) {
     if (await recorded(deps, jobId)) return; // the append timed out, but the job was stored
     deps.log.error({ err: error, jobId }, 'JobSubmitted could not be appended');
-    throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly');
+    throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly', {
+      'Retry-After': String(config.retryAfterSeconds),
+    });
   }
 }
 
@@ -82,7 +86,9 @@ export function processApi(deps: IntakeDeps) {
       if (reservation.kind === 'replay') {
         const history = await bus.log.history(reservation.jobId).catch((error: unknown) => {
           log.error({ err: error, jobId: reservation.jobId }, 'idempotent replay: history unreadable');
-          throw new ApiError(503, 'Event log unavailable: try again shortly');
+          throw new ApiError(503, 'Event log unavailable: try again shortly', {
+            'Retry-After': String(config.retryAfterSeconds),
+          });
         });
         if (history.events.length > 0) {
           const status = statusOf(history.events.map((stored) => stored.event));

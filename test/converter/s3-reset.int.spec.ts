@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startProxy, type Proxy } from '../faults/support/proxy.ts';
+import { startProxy, type TcpProxy } from '../faults/support/proxy.ts';
 import { type Harness, startHarness, waitFor } from '../support/harness.ts';
 import { type ServiceProcess, spawnService } from '../support/processes.ts';
 
@@ -11,12 +11,14 @@ async function noisyJpeg(): Promise<Buffer> {
   const height = 900;
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 describe('a reset S3 connection mid-transfer', () => {
   let h: Harness;
-  let s3: Proxy;
+  let s3: TcpProxy;
   let converter: ServiceProcess;
   before(async () => {
     h = await startHarness({ WORK_ACK_WAIT_MS: '10000' });

@@ -15,6 +15,8 @@ const SERVICES = {
   converter: ['services/converter/main.ts', 'converter consuming'],
   denoiser: ['services/denoiser/main.ts', 'denoiser consuming'],
   intake: ['services/intake/main.ts', 'intake listening'],
+  notifier: ['services/notifier/main.ts', 'notifier consuming'],
+  expiry: ['services/expiry/main.ts', 'expiry sweeping'],
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createConnection, createServer, type Socket } from 'node:net';
 
-export type Proxy = Awaited<ReturnType<typeof startProxy>>;
+export type TcpProxy = Awaited<ReturnType<typeof startProxy>>;
 
 type Trap = Readonly<{ request: RegExp; afterBytes: number }>;
 
@@ -30,7 +30,7 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1', l
     let armed: Trap | null = null;
     let passed = 0;
     client.on('data', (chunk: Buffer) => {
-      if (trap !== null && trap.request.test(chunk.toString('latin1', 0, 512))) {
+      if (trap?.request.test(chunk.toString('latin1', 0, 512))) {
         armed = trap;
         trap = null;
         passed = 0;

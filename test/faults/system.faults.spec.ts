@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Sink, startSink } from '../notifier/support/sink.ts';
+import { samplePng } from '../support/images.ts';
+import type { ServiceName } from '../support/system.ts';
+import { DEPENDENCIES, type Dependency, SERVICES, startFaultySystem } from './support/faulty-system.ts';
+import { type FaultFigure, report } from './support/figures.ts';
+import { type Submission, startLoad } from './support/load.ts';
+import { verify } from './support/verify.ts';
+
+const CUT_MS = 6000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type System = Awaited<ReturnType<typeof startFaultySystem>>;
+
+/** Time from `since` until a job submitted after it completes (the system works again). */
+async function recoveryMs(s: System, since: number, image: Buffer): Promise<number | null> {
+  const deadline = since + 120_000;
+  while (Date.now() < deadline) {
+    const form = new FormData();
+    form.set('file', new File([new Uint8Array(image)], 'probe.png'));
+    form.set('operations', '["webp"]');
+    const answer = await fetch(`${s.url}/api/process`, { method: 'POST', body: form }).catch(() => null);
+    const body = answer?.status === 202 ? ((await answer.json()) as { job_id: string }) : null;
+    if (body === null) {
+      await sleep(250);
+      continue;
+    }
+    while (Date.now() < deadline) {
+      const { events } = await s.bus.log.history(body.job_id).catch(() => ({ events: [] }));
+      if (events.some((stored) => stored.event.type === 'JobCompleted')) return Date.now() - since;
+      await sleep(200);
+    }
+  }
+  return null;
+}
+
+describe('fault injection under load: every service killed, every dependency cut', () => {
+  let s: System;
+  let sink: Sink;
+  let image: Buffer;
+  before(async () => {
+    sink = await startSink();
+    image = await samplePng(320, 240);
+    s = await startFaultySystem();
+  });
+  after(async () => {
+    await s?.close();
+    await sink?.close();
+  });
+
+  it('loses nothing, duplicates nothing, answers no 500', { timeout: 540_000 }, async () => {
+    const load = startLoad(s.url, image, sink.url('/hook'), 500);
+    await sleep(3000);
+    const faults: FaultFigure[] = [];
+    const windows = new Map<Dependency, { from: number; to: number }>();
+
+    for (const name of SERVICES as ServiceName[]) {
+      const from = Date.now();
+      await s.crash(name);
+      const to = Date.now();
+      faults.push({
+        fault: `SIGKILL ${name}`,
+        durationMs: to - from,
+        recoveryMs: await recoveryMs(s, from, image),
+      });
+    }
+    for (const dep of DEPENDENCIES) {
+      const from = Date.now();
+      s.proxies[dep].down();
+      await sleep(CUT_MS);
+      s.proxies[dep].up();
+      const to = Date.now();
+      windows.set(dep, { from, to });
+      faults.push({ fault: `cut ${dep}`, durationMs: to - from, recoveryMs: await recoveryMs(s, to, image) });
+    }
+    await sleep(2000);
+    await load.stop();
+
+    const verdict = await verify(s.bus, s.storage, s.url, sink, load.accepted(), 180_000);
+    const figures = report('fault suite', load.submissions, verdict, faults);
+
+    const during = (dep: Dependency, test: (s: Submission) => boolean) => {
+      const window = windows.get(dep);
+      // Answers to requests sent well inside the cut (a request sent just before it may still get through).
+      return load.submissions.filter(
+        (sub) =>
+          window !== undefined && sub.at >= window.from + 500 && sub.at <= window.to - 500 && test(sub),
+      );
+    };
+    assert.deepEqual(verdict.lost, [], 'every accepted job completed');
+    assert.deepEqual(verdict.duplicateOutputs, [], 'no step has two outputs');
+    assert.deepEqual(verdict.badOutputs, [], 'every output downloads and decodes');
+    assert.deepEqual(verdict.webhooksMissing, [], 'every webhook arrived');
+    assert.deepEqual(verdict.webhookConflicts, [], 'one delivery id per job');
+    assert.equal(figures.http500, 0, 'no 500 anywhere');
+    const natsRefusals = during('nats', (sub) => sub.status === 503);
+    assert.ok(natsRefusals.length > 0, 'submissions during the NATS cut are refused with 503');
+    assert.deepEqual(
+      during('nats', (sub) => sub.status !== 202 && (sub.status !== 503 || sub.retryAfter === null)),
+      [],
+      'every refusal during the NATS cut is a 503 with Retry-After',
+    );
+    assert.deepEqual(
+      during('postgres', (sub) => sub.status !== 202),
+      [],
+      'submissions need no Postgres',
+    );
+    assert.ok(verdict.jobs >= 100, `a real load: ${verdict.jobs} jobs`);
+    for (const fault of faults) assert.notEqual(fault.recoveryMs, null, `${fault.fault}: recovered`);
+  });
+});
