@@ -26,6 +26,8 @@ export function natsCluster(dir: string) {
   return {
     start: () => run('start'),
     stop: () => run('stop'),
+    /** Stops every node and deletes the data directory. */
+    clean: () => run('clean'),
     kill: (node: number) => run('kill', String(node)),
     restart: (node: number) => run('start', String(node)),
   };

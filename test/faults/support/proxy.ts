@@ -14,11 +14,19 @@ type Trap = Readonly<{ request: RegExp; afterBytes: number }>;
 export async function startProxy(targetPort: number, targetHost = '127.0.0.1', listenPort = 0) {
   const sockets = new Set<Socket>();
   let up = true;
+  let stalled = false;
   let trap: Trap | null = null;
   let resets = 0;
   const server = createServer((client) => {
     if (!up) {
       client.destroy();
+      return;
+    }
+    if (stalled) {
+      // Accepted, never answered: a peer that hangs (the case only timeouts catch).
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => {});
       return;
     }
     const upstream = createConnection(targetPort, targetHost);
@@ -60,6 +68,11 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1', l
     },
     up() {
       up = true;
+      stalled = false;
+    },
+    /** New connections are accepted and then left hanging, until `up`. */
+    stall() {
+      stalled = true;
     },
     get isUp() {
       return up;
