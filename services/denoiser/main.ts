@@ -11,7 +11,7 @@ const config = readConfig(process.env);
 const { infra } = config;
 const log = createLogger('denoiser', { level: infra.logLevel, pretty: infra.logPretty });
 const storage = new Storage(infra.s3);
-await storage.ensureBucket(log);
+await storage.ensureBucketWhenUp(log);
 
 let sessions: Sessions | null = null;
 let unavailableReason = '';
@@ -27,7 +27,7 @@ try {
   log.error(unavailableReason);
 }
 
-const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser' });
+const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser', log });
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
 const execute = executeDenoise({
@@ -48,6 +48,7 @@ await runStepWorker({
   concurrency: config.concurrency,
   ackWaitMs: infra.ackWaitMs,
   maxDeliver: infra.maxDeliver,
+  retryBudgetMs: infra.stepRetryBudgetMs,
   execute,
   signal: stop.signal,
 });
