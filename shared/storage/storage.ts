@@ -212,8 +212,14 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    // A stalled socket fails the request instead of holding a step for ever (NodeHttpHandler options).
-    requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: config.connectTimeoutMs },
+    // A server that never answers, or a socket that stalls, fails the request instead of holding a step
+    // for ever (NodeHttpHandler options; without throwOnRequestTimeout the SDK only logs a warning).
+    requestHandler: {
+      connectionTimeout: config.connectTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: config.requestTimeoutMs,
+    },
   });
 }
 

@@ -56,7 +56,13 @@ export async function verify(
       (e) => e.type === 'StepSucceeded' && e.data.output?.format === 'zip',
     ).length;
     if (objects !== outputSteps - bundles) duplicateOutputs.push(`${jobId}: ${objects} objects`);
-    const problem = await checkDownloads(url, jobId).catch((error: Error) => error.message);
+    // The read model may still be catching up with the log: its answer is awaited until the deadline.
+    let problem: string | null = 'not checked';
+    while (problem !== null) {
+      problem = await checkDownloads(url, jobId).catch((error: Error) => error.message);
+      if (problem === null || !problem.startsWith('status ') || Date.now() > deadline) break;
+      await sleep(1000);
+    }
     if (problem !== null) badOutputs.push(`${jobId}: ${problem}`);
   }
   const byJob = new Map<string, Set<string>>();
