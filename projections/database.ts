@@ -1,5 +1,6 @@
 import { type ColumnType, Kysely, PostgresDialect, type Selectable } from 'kysely';
 import pg from 'pg';
+import type { QuarantineTable } from './quarantine.table.ts';
 import type { WebhookDeliveriesTable } from './webhook-deliveries.table.ts';
 
 // bigint columns hold stream sequences and byte counts, far below 2^53: read them as numbers.
@@ -84,6 +85,7 @@ export interface Database {
   job_events: JobEventsTable;
   projection_checkpoints: CheckpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  projection_quarantine: QuarantineTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

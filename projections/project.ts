@@ -1,5 +1,13 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import {
+  type Kysely,
+  sql,
+  type Transaction,
+  type Updateable,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely';
 import type { JobEvent } from '../shared/events/events.ts';
+import { STATUS_MOVES } from '../shared/jobs/status.ts';
 import type { Database } from './database.ts';
 import { applyWebhookEvent } from './webhooks.ts';
 
@@ -43,7 +51,84 @@ export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[
   });
 }
 
-const ACTIVE = ['PENDING', 'PROCESSING'];
+export type BatchOutcome = Readonly<{ applied: number; quarantined: number }>;
+
+/**
+ * Applies a batch; if the database refuses it, applies its events one at a time, and an event the
+ * database refuses for its data (SQLSTATE class 22 or 23: it would be refused on every retry) is
+ * recorded in `projection_quarantine` with the reason, and the checkpoint moves past it. Any other
+ * error (connection lost, timeout) is thrown: the caller retries from the checkpoint.
+ */
+export async function applyOrQuarantine(
+  db: Kysely<Database>,
+  batch: readonly Envelope[],
+  now: () => Date = () => new Date(),
+): Promise<BatchOutcome> {
+  try {
+    return { applied: await applyBatch(db, batch), quarantined: 0 };
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+  }
+  let applied = 0;
+  let quarantined = 0;
+  for (const envelope of batch) {
+    try {
+      applied += await applyBatch(db, [envelope]);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      await quarantine(db, envelope, (error as Error).message, now());
+      quarantined++;
+    }
+  }
+  return { applied, quarantined };
+}
+
+/** The database refused the data itself (invalid text, constraint): retrying cannot help. */
+export function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+async function quarantine(db: Kysely<Database>, { seq, event }: Envelope, reason: string, at: Date) {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`.execute(trx);
+    const checkpoint = await trx
+      .selectFrom('projection_checkpoints')
+      .select('seq')
+      .where('name', '=', CHECKPOINT)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (seq <= checkpoint.seq) return;
+    await trx
+      .insertInto('projection_quarantine')
+      .values({
+        seq,
+        job_id: event?.metadata.jobId ?? null,
+        type: event?.type ?? null,
+        error: reason.slice(0, 2000),
+        // JSON text escapes every control character, so even what jsonb refuses is stored here.
+        event: JSON.stringify(event),
+        quarantined_at: at.toISOString(),
+      })
+      .onConflict((oc) => oc.column('seq').doNothing())
+      .execute();
+    await trx.updateTable('projection_checkpoints').set({ seq }).where('name', '=', CHECKPOINT).execute();
+  });
+}
+
+/** The job's status column moves as the shared status rules say, and only from where they apply. */
+async function moveStatus(
+  jobs: UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>,
+  event: JobEvent,
+  columns: Updateable<Database['jobs']>,
+): Promise<void> {
+  const move = STATUS_MOVES[event.type];
+  if (move === undefined) return;
+  await jobs
+    .set({ ...columns, status: move.to })
+    .where('status', 'in', [...move.from])
+    .execute();
+}
 const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
 
 async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
@@ -138,10 +223,7 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
         }))
         .where('status', 'in', UNFINISHED_STEP)
         .execute();
-      await jobs
-        .set({ ...touch, status: 'PROCESSING' })
-        .where('status', '=', 'PENDING')
-        .execute();
+      await moveStatus(jobs, event, touch);
       return;
     case 'StepRetrying':
       await step(event.data.stepId)
@@ -188,22 +270,15 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
         .execute();
       return;
     case 'JobCompleted':
-      await jobs
-        .set({ ...touch, status: 'COMPLETED', completed_at: time })
-        .where('status', 'in', ACTIVE)
-        .execute();
+      await moveStatus(jobs, event, { ...touch, completed_at: time });
       return;
     case 'JobFailed':
-      await jobs
-        .set({
-          ...touch,
-          status: 'FAILED',
-          completed_at: time,
-          error_message: event.data.error,
-          failed_step: event.data.failedStep,
-        })
-        .where('status', 'in', ACTIVE)
-        .execute();
+      await moveStatus(jobs, event, {
+        ...touch,
+        completed_at: time,
+        error_message: event.data.error,
+        failed_step: event.data.failedStep,
+      });
       return;
     case 'JobExpired':
       await jobs.set({ ...touch, expired: true }).execute();
@@ -212,6 +287,7 @@ async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEve
     case 'WebhookDelivered':
     case 'WebhookFailed':
       await applyWebhookEvent(trx, seq, event);
+      await moveStatus(jobs, event, {});
       return;
     default: {
       const never: never = event;

@@ -1,14 +1,13 @@
-import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import { type Kysely, sql } from 'kysely';
 import { migrateDownAll, migrateToLatest } from '../db/migrator.ts';
 import type { Bus } from '../shared/bus/connect.ts';
-import { ACK, type Disposition } from '../shared/bus/consume.ts';
 import { parseEvent } from '../shared/events/events.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Database } from './database.ts';
-import { applyBatch, type Envelope, REBUILD_LOCK } from './project.ts';
+import { applyOrQuarantine, type Envelope, REBUILD_LOCK } from './project.ts';
 
-function envelope(msg: { seq: number; data: Uint8Array; subject: string }, log: Logger): Envelope {
+export function envelope(msg: { seq: number; data: Uint8Array; subject: string }, log: Logger): Envelope {
   try {
     return { seq: msg.seq, event: parseEvent(msg.data) };
   } catch (error) {
@@ -18,14 +17,6 @@ function envelope(msg: { seq: number; data: Uint8Array; subject: string }, log: 
     );
     return { seq: msg.seq, event: null };
   }
-}
-
-/** Live projection: one event, one transaction with its checkpoint, ack after commit. */
-export function onEvent(db: Kysely<Database>, log: Logger) {
-  return async (msg: JsMsg): Promise<Disposition> => {
-    await applyBatch(db, [envelope(msg, log)]);
-    return ACK;
-  };
 }
 
 export type RebuildResult = Readonly<{ events: number; seconds: number }>;
@@ -70,7 +61,7 @@ async function replay(
       batch.push(envelope(msg, log));
       const done = msg.seq >= lastSeq;
       if (batch.length >= batchSize || done || msg.info.pending === 0) {
-        events += await applyBatch(db, batch);
+        events += (await applyOrQuarantine(db, batch)).applied;
         batch = [];
       }
       if (done) break;

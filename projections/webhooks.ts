@@ -6,8 +6,7 @@ type WebhookEvent = EventOf<'WebhookAttempted' | 'WebhookDelivered' | 'WebhookFa
 
 /**
  * Webhook outcomes: the `webhook_deliveries` row of each delivery, and the job row's `webhook_status`.
- * A completed job whose webhook failed for good becomes COMPLETED_WEBHOOK_FAILED (a FAILED job stays
- * FAILED); a later delivery of the same webhook (a re-driven dead letter) puts it back to COMPLETED.
+ * The job's `status` (COMPLETED_WEBHOOK_FAILED and back) follows `shared/jobs/status.ts`, applied by the caller.
  * Every column comes from event data, and applying an event twice changes nothing.
  */
 export async function applyWebhookEvent(
@@ -27,18 +26,13 @@ export async function applyWebhookEvent(
       return;
     case 'WebhookDelivered':
       await jobs.set({ ...touch, webhook_status: 'delivered' }).execute();
-      await jobs.set({ status: 'COMPLETED' }).where('status', '=', 'COMPLETED_WEBHOOK_FAILED').execute();
       return;
-    case 'WebhookFailed': {
-      const failed = await jobs
+    case 'WebhookFailed':
+      await jobs
         .set({ ...touch, webhook_status: 'failed' })
         .where('webhook_status', '!=', 'delivered')
-        .returning('job_id')
-        .executeTakeFirst();
-      if (failed === undefined) return;
-      await jobs.set({ status: 'COMPLETED_WEBHOOK_FAILED' }).where('status', '=', 'COMPLETED').execute();
+        .execute();
       return;
-    }
     default: {
       const never: never = event;
       throw new Error(`unhandled webhook event ${JSON.stringify(never)}`);

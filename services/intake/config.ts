@@ -1,5 +1,6 @@
 import { type Env, int, list, optionalStr, str } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
+import type { AdmissionConfig } from './admission.ts';
 
 export type IntakeConfig = Readonly<{
   infra: InfraConfig;
@@ -16,8 +17,8 @@ export type IntakeConfig = Readonly<{
   /** Webhook targets let through the SSRF guard (`host`, `host:port`, address or CIDR). */
   webhookAllowedHosts: readonly string[];
   idempotencyTtlSeconds: number;
-  /** What a 429 (work queue full) tells clients to wait. */
-  retryAfterSeconds: number;
+  /** Admission: the expected queue wait a new job may face, per queue (see `admission.ts`). */
+  admission: AdmissionConfig;
   webDir: string;
 }>;
 
@@ -34,7 +35,19 @@ export function readConfig(env: Env): IntakeConfig {
     apiKey: optionalStr(env, 'API_KEY'),
     webhookAllowedHosts: Object.freeze(allowed),
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
-    retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
+    admission: Object.freeze({
+      maxWaitMs: {
+        io: int(env, 'ADMISSION_IO_MAX_WAIT_MS', 1000, 0),
+        ml: int(env, 'ADMISSION_ML_MAX_WAIT_MS', 300_000, 0),
+      },
+      defaultServiceMs: {
+        io: int(env, 'ADMISSION_IO_SERVICE_MS', 200, 1),
+        ml: int(env, 'ADMISSION_ML_SERVICE_MS', 30_000, 1),
+      },
+      cacheMs: int(env, 'ADMISSION_CACHE_MS', 200, 0, 10_000),
+      readTimeoutMs: int(env, 'ADMISSION_READ_TIMEOUT_MS', 500, 10, 30_000),
+      staleMs: int(env, 'ADMISSION_STALE_MS', 10_000, 0),
+    }),
     webDir: str(env, 'WEB_DIR', 'web'),
   });
 }

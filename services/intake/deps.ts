@@ -4,6 +4,7 @@ import type { Database } from '../../projections/database.ts';
 import type { Bus } from '../../shared/bus/connect.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
+import type { Admission } from './admission.ts';
 import type { IntakeConfig } from './config.ts';
 
 /** Everything the HTTP layer needs, passed in so route tests can build an app without a port. */
@@ -17,4 +18,6 @@ export type IntakeDeps = Readonly<{
   log: Logger;
   now: () => Date;
   newId: () => string;
+  /** Tests may pass their own; by default built from the bus and the workers' capacity reports. */
+  admission?: Admission;
 }>;

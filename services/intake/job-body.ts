@@ -1,7 +1,5 @@
 import type { JobView } from '../../projections/queries.ts';
-import type { JobEvent } from '../../shared/events/events.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
-import { statusOf } from './submission/status.ts';
 
 type Artifact = JobView['artifacts'][number];
 type Step = JobView['steps'][number];
@@ -73,32 +71,5 @@ function webhookBody({ job, webhooks }: JobView) {
     last_error: delivery?.last_error ?? null,
     status_code: delivery?.status_code ?? null,
     finished_at: iso(delivery?.finished_at ?? null),
-  };
-}
-
-/**
- * The body of a job the read model has not caught up with yet (it trails the log by milliseconds):
- * built from the job's own events, without links, so a GET right after the 202 never says 404.
- */
-export function jobBodyFromLog(events: readonly JobEvent[], now: Date) {
-  const submitted = events.find((event) => event.type === 'JobSubmitted');
-  if (submitted?.type !== 'JobSubmitted') return null;
-  const { operations, expiresAt } = submitted.data;
-  return {
-    job_id: submitted.metadata.jobId,
-    status: statusOf(events),
-    operations,
-    result_urls: {},
-    archive_url: null,
-    metadata: {},
-    error_message: null,
-    created_at: new Date(submitted.metadata.time).toISOString(),
-    expires_at: new Date(expiresAt).toISOString(),
-    expired: Date.parse(expiresAt) <= now.getTime(),
-    steps: [],
-    webhook:
-      submitted.data.webhookUrl === null
-        ? null
-        : { status: 'pending', attempts: 0, last_error: null, status_code: null, finished_at: null },
   };
 }

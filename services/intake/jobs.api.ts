@@ -3,34 +3,37 @@ import { z } from 'zod';
 import { findJob, type JobView } from '../../projections/queries.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
-import { jobBody, jobBodyFromLog } from './job-body.ts';
+import { jobBody } from './job-body.ts';
+import { viewFromEvents } from './job-from-log.ts';
 
 const JobId = z.uuid();
 
 /**
- * `GET /api/jobs/{id}` from the read model (or, for a job it has not caught up with yet, from the job's
- * events). While Postgres is down it answers 503; submissions keep working.
+ * `GET /api/jobs/{id}` from the read model, or, for a job it has not caught up with yet (or while
+ * Postgres is down), from the job's own events: the same body, links included. A bus that cannot be
+ * read either answers 503 with Retry-After, never an empty or wrong job.
  */
 export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
+  const unavailable = (what: string) =>
+    new ApiError(503, `Job store unavailable: ${what}; try again shortly`, { 'Retry-After': '2' });
   return new Hono().get('/jobs/:id', async (c) => {
     const id = c.req.param('id');
-    if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${id}`);
-    let view: JobView | null;
+    if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${id.slice(0, 100)}`);
+    let view: JobView | null = null;
     try {
       view = await findJob(db, id);
     } catch (error) {
-      log.warn({ err: error, jobId: id }, 'job read failed');
-      throw new ApiError(503, 'Job store unavailable: database unreachable; try again shortly', {
-        'Retry-After': '5',
-      });
+      log.warn({ err: error, jobId: id }, 'job read failed; reading the event log instead');
     }
-    if (view !== null) return c.json(await jobBody(view, storage, now()));
-    const history = await bus.log.history(id);
-    const fromLog = jobBodyFromLog(
-      history.events.map((stored) => stored.event),
-      now(),
-    );
-    if (fromLog === null) throw new ApiError(404, `Job ${id} not found`);
-    return c.json(fromLog);
+    if (view === null) {
+      try {
+        view = viewFromEvents((await bus.log.history(id)).events);
+      } catch (error) {
+        log.warn({ err: error, jobId: id }, 'job history read failed');
+        throw unavailable('neither the read model nor the event log answered');
+      }
+    }
+    if (view === null) throw new ApiError(404, `Job ${id} not found`);
+    return c.json(await jobBody(view, storage, now()));
   });
 }

@@ -1,14 +1,19 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { statusOf } from '../../shared/jobs/status.ts';
+import { stepsFromOperations, withBundle } from '../../shared/plan/dag.ts';
 import { keys } from '../../shared/storage/storage.ts';
-import { workQueueGuard } from './backpressure.ts';
+import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { megabytes } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
-import { statusOf } from './submission/status.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
+
+/** What a 503 (storage or event log unavailable) tells clients to wait. */
+const RETRY_AFTER_SECONDS = '2';
 
 /** Multipart overhead allowed beyond the file limit before the body is refused unread. */
 const FORM_OVERHEAD_BYTES = 1024 * 1024;
@@ -25,7 +30,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
     throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
-      'Retry-After': String(config.retryAfterSeconds),
+      'Retry-After': RETRY_AFTER_SECONDS,
     });
   }
   const source = {
@@ -46,7 +51,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
     if (await recorded(deps, jobId)) return; // the append timed out, but the job was stored
     deps.log.error({ err: error, jobId }, 'JobSubmitted could not be appended');
     throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly', {
-      'Retry-After': String(config.retryAfterSeconds),
+      'Retry-After': RETRY_AFTER_SECONDS,
     });
   }
 }
@@ -70,14 +75,23 @@ async function recorded(deps: IntakeDeps, jobId: string): Promise<boolean> {
 export function processApi(deps: IntakeDeps) {
   const { config, bus, redis, log, newId } = deps;
   const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
-  const guard = workQueueGuard(bus, config.retryAfterSeconds);
+  const admission =
+    deps.admission ??
+    new Admission(
+      (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
+      new CapacityBoard(bus.nc, bus.names),
+      config.admission,
+    );
   const limit = bodyLimit({
     maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
     onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
   });
   return new Hono().post('/process', limit, async (c) => {
-    await guard();
+    await admission.precheck();
     const submission = await validateSubmission(await c.req.parseBody(), config, log);
+    const steps =
+      submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
+    await admission.admit(withBundle(steps).map((step) => step.op));
     const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
     const print = fingerprint(submission);
     let jobId = clientKey === null ? newId() : jobIdFor(config.infra.namespace, clientKey, print);
@@ -87,7 +101,7 @@ export function processApi(deps: IntakeDeps) {
         const history = await bus.log.history(reservation.jobId).catch((error: unknown) => {
           log.error({ err: error, jobId: reservation.jobId }, 'idempotent replay: history unreadable');
           throw new ApiError(503, 'Event log unavailable: try again shortly', {
-            'Retry-After': String(config.retryAfterSeconds),
+            'Retry-After': RETRY_AFTER_SECONDS,
           });
         });
         if (history.events.length > 0) {

@@ -11,14 +11,13 @@ import {
   parseRunStep,
   salvageJobRef,
 } from '../../shared/events/events.ts';
-import { queueOf } from '../../shared/events/operations.ts';
 import type { Logger } from '../../shared/log.ts';
 import { decideAll } from './plan/decide.ts';
-import { fold } from './plan/plan.ts';
+import { JobStates } from './states.ts';
 
 export type PlannerDeps = Readonly<{ bus: Bus; log: Logger; now: () => Date }>;
 
-/** Events that can never change what the planner decides. */
+/** Events that can never change what the planner decides: acked unread, fetched later if needed. */
 const INERT = new Set<JobEvent['type']>([
   'StepStarted',
   'StepRetrying',
@@ -40,42 +39,65 @@ function readEvent(msg: JsMsg, log: Logger): JobEvent | null {
   }
 }
 
-/** The process manager: re-reads the job's history, decides, appends with optimistic concurrency. */
-export function onEvent({ bus, log, now }: PlannerDeps) {
+/**
+ * The process manager: brings its state of the event's job up to date (from memory, reading only what
+ * it missed), decides, and appends with optimistic concurrency on the job's last sequence.
+ */
+export function onEvent({ bus, log, now }: PlannerDeps, states: JobStates = new JobStates(bus.log)) {
   return async (msg: JsMsg): Promise<Disposition> => {
     const trigger = readEvent(msg, log);
     if (trigger === null) return { kind: 'term', reason: 'malformed event' };
     if (INERT.has(trigger.type)) return ACK;
-    const { jobId, correlationId } = trigger.metadata;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const history = await bus.log.history(jobId);
-      const time = now().toISOString();
-      const stamp = (event: NewEvent) =>
-        ({
-          ...event,
-          metadata: { eventId: '', jobId, time, version: EVENT_VERSION, correlationId, causationId: null },
-        }) as JobEvent;
-      const decided = decideAll(fold(history.events.map((stored) => stored.event)), stamp);
-      if (decided.length === 0) return ACK;
+    const { jobId } = trigger.metadata;
+    return states.serialised(jobId, async () => {
       try {
-        await bus.log.append(
-          {
-            jobId,
-            correlationId,
-            causationId: trigger.metadata.eventId,
-            time,
-            expectedLastSeq: history.lastSeq,
-          },
-          decided,
-        );
-        log.debug({ jobId, decided: decided.map((event) => event.type) }, 'decided');
-        return ACK;
+        return await decideFor(states, { bus, log, now }, trigger, msg.seq);
       } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
+        log.warn({ err: error, jobId }, 'planner could not decide; the event will be redelivered');
+        states.forget(jobId);
+        throw error;
       }
-    }
-    return { kind: 'nak', delayMs: 100 };
+    });
   };
+}
+
+async function decideFor(
+  states: JobStates,
+  { bus, log, now }: PlannerDeps,
+  trigger: JobEvent,
+  seq: number,
+): Promise<Disposition> {
+  const { jobId, correlationId } = trigger.metadata;
+  let known = await states.upTo(jobId, { seq, event: trigger });
+  // Workers append to the same job while the planner decides; each conflict folds in what they added.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const time = now().toISOString();
+    const stamp = (event: NewEvent) =>
+      ({
+        ...event,
+        metadata: { eventId: '', jobId, time, version: EVENT_VERSION, correlationId, causationId: null },
+      }) as JobEvent;
+    const decided = decideAll(known.state, stamp);
+    if (decided.length === 0) return ACK;
+    const context = {
+      jobId,
+      correlationId,
+      causationId: trigger.metadata.eventId,
+      time,
+      expectedLastSeq: known.lastSeq,
+    };
+    try {
+      const appended = await bus.log.appendAll(context, decided);
+      if (appended.duplicate) states.forget(jobId);
+      else states.appended(jobId, known, decided.map(stamp), appended.lastSeq);
+      log.debug({ jobId, decided: decided.map((event) => event.type) }, 'decided');
+      return ACK;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      known = await states.catchUp(jobId, known);
+    }
+  }
+  return { kind: 'nak', delayMs: 100 };
 }
 
 /** Relays each `StepDispatched` event to the work stream, de-duplicated by the event's id. */
@@ -85,9 +107,7 @@ export function onDispatch({ bus, log }: PlannerDeps) {
     if (event === null) return { kind: 'term', reason: 'malformed event' };
     if (event.type !== 'StepDispatched') return ACK;
     const { command } = event.data;
-    await bus.js.publish(bus.names.workSubject(queueOf(command.op)), JSON.stringify(command), {
-      msgID: event.metadata.eventId,
-    });
+    await bus.work.publish(command, event.metadata.eventId);
     return ACK;
   };
 }

@@ -5,6 +5,7 @@ import { untilDone } from '../net/retry.ts';
 import { EventLog } from './eventlog.ts';
 import { type BusNames, busNames } from './names.ts';
 import { DEFAULT_EVENTS_MAX_AGE_MS, DEFAULT_EVENTS_MAX_BYTES, ensureTopology } from './provision.ts';
+import { WorkQueues, within } from './work.ts';
 
 export type Bus = Readonly<{
   nc: NatsConnection;
@@ -12,6 +13,10 @@ export type Bus = Readonly<{
   jsm: JetStreamManager;
   names: BusNames;
   log: EventLog;
+  /** The work stream: relay a step, read a queue's depth. */
+  work: WorkQueues;
+  /** One round trip to the NATS server; throws `BusTimeoutError` after `timeoutMs`. */
+  ping: (timeoutMs?: number) => Promise<void>;
 }>;
 
 export type BusOptions = Readonly<{
@@ -53,5 +58,15 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       eventsMaxBytes: options.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES,
     }),
   );
-  return Object.freeze({ nc, js, jsm, names, log: new EventLog(js, jsm, names) });
+  return Object.freeze({
+    nc,
+    js,
+    jsm,
+    names,
+    log: new EventLog(js, jsm, names),
+    work: new WorkQueues(js, jsm, names),
+    ping: async (timeoutMs = 1000) => {
+      await within(nc.flush(), timeoutMs, 'NATS ping');
+    },
+  });
 }

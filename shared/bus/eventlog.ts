@@ -9,6 +9,7 @@ import type { BusNames } from './names.ts';
 
 export type StoredEvent = Readonly<{ seq: number; event: JobEvent }>;
 export type JobHistory = Readonly<{ events: readonly StoredEvent[]; lastSeq: number }>;
+export type AppendResult = Readonly<{ lastSeq: number; duplicate: boolean }>;
 
 export type AppendContext = Readonly<{
   jobId: string;
@@ -47,8 +48,21 @@ export class EventLog {
     events: readonly NewEvent[],
     idFor: (event: NewEvent) => string = (event) => eventIdFor(context.jobId, event),
   ): Promise<number> {
+    return (await this.appendAll(context, events, idFor)).lastSeq;
+  }
+
+  /**
+   * Like `append`, and says whether JetStream dropped any event as a duplicate of an earlier publish:
+   * then `lastSeq` is not necessarily the subject's last sequence.
+   */
+  async appendAll(
+    context: AppendContext,
+    events: readonly NewEvent[],
+    idFor: (event: NewEvent) => string = (event) => eventIdFor(context.jobId, event),
+  ): Promise<AppendResult> {
     let expected = context.expectedLastSeq;
     let last = 0;
+    let duplicate = false;
     for (const newEvent of events) {
       const metadata: EventMetadata = {
         eventId: idFor(newEvent),
@@ -65,6 +79,7 @@ export class EventLog {
           ...(expected === undefined ? {} : { expect: { lastSubjectSequence: expected } }),
         });
         last = ack.seq;
+        duplicate ||= ack.duplicate;
         // A duplicate publish returns the original sequence, which may not be the subject's last.
         expected = expected === undefined || ack.duplicate ? undefined : ack.seq;
       } catch (error) {
@@ -74,35 +89,44 @@ export class EventLog {
         throw error;
       }
     }
-    return last;
+    return { lastSeq: last, duplicate };
   }
 
-  /** Every event of one job, in order, read from its own subject. */
+  /**
+   * Every event of one job, in order, read from its own subject with direct gets (nothing is left on the
+   * server). Only a job without events is empty: any error of the bus is thrown, never read as "no events".
+   */
   async history(jobId: string): Promise<JobHistory> {
-    const subject = this.names.jobSubject(jobId);
-    const lastMsg = await this.jsm.streams
-      .getMessage(this.names.eventsStream, { last_by_subj: subject })
-      .catch(() => null);
-    if (lastMsg === null) return { events: [], lastSeq: 0 };
-    const consumer = await this.js.consumers.get(this.names.eventsStream, {
-      filter_subjects: subject,
-      deliver_policy: DeliverPolicy.All,
+    const last = await this.jsm.direct.getMessage(this.names.eventsStream, {
+      last_by_subj: this.names.jobSubject(jobId),
     });
+    if (last === null) return { events: [], lastSeq: 0 };
+    const events = await this.between(jobId, 0, last.seq);
+    return { events, lastSeq: last.seq };
+  }
+
+  /**
+   * The job's events with `afterSeq < seq <= uptoSeq`, in order: what a reader that has folded up to
+   * `afterSeq` missed. Malformed events are skipped (the consumers that read them report them).
+   */
+  async between(jobId: string, afterSeq: number, uptoSeq: number): Promise<StoredEvent[]> {
+    const subject = this.names.jobSubject(jobId);
     const events: StoredEvent[] = [];
-    const messages = await consumer.consume({ max_messages: 256 });
-    try {
-      for await (const msg of messages) {
-        try {
-          events.push({ seq: msg.seq, event: parseEvent(msg.data) });
-        } catch {
-          // A malformed event on a job subject is skipped here; the consumers that read it report it.
-        }
-        if (msg.seq >= lastMsg.seq) break;
+    let next = afterSeq + 1;
+    while (next <= uptoSeq) {
+      const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {
+        seq: next,
+        next_by_subj: subject,
+      });
+      if (msg === null || msg.seq > uptoSeq) break;
+      try {
+        events.push({ seq: msg.seq, event: parseEvent(msg.data) });
+      } catch {
+        // skipped: the consumers that own the event report malformed ones
       }
-    } finally {
-      await messages.close();
+      next = msg.seq + 1;
     }
-    return { events, lastSeq: lastMsg.seq };
+    return events;
   }
 
   /**

@@ -9,10 +9,11 @@ export type BusNames = Readonly<{
   advisorySubject: string;
   jobSubject: (jobId: string) => string;
   workSubject: (queue: Queue) => string;
+  /** Core NATS (not stored): each worker's capacity and observed service time, once a second. */
+  capacitySubject: (queue: Queue | '*') => string;
   durable: Readonly<{
     planner: string;
     dispatcher: string;
-    projections: string;
     notifier: string;
     converter: string;
     denoiser: string;
@@ -30,10 +31,10 @@ export function busNames(namespace: string): BusNames {
     advisorySubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${workStream}.*`,
     jobSubject: (jobId: string) => `${namespace}.events.${jobId}`,
     workSubject: (queue: Queue) => `${namespace}.work.${queue}`,
+    capacitySubject: (queue: Queue | '*') => `${namespace}.capacity.${queue}`,
     durable: Object.freeze({
       planner: 'planner',
       dispatcher: 'dispatcher',
-      projections: 'projections',
       notifier: 'notifier',
       converter: 'converter',
       denoiser: 'denoiser',

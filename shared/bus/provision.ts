@@ -42,6 +42,8 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     duplicate_window: nanos(120_000),
     max_msg_size: 1024 * 1024,
     num_replicas: options.replicas,
+    // Histories are read message by message (direct get by subject), so no reader leaves a consumer behind.
+    allow_direct: true,
   });
   await ensureStream(jsm, {
     name: names.workStream,
@@ -63,8 +65,8 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     num_replicas: options.replicas,
   });
 
-  // Event consumers retry until they succeed: an event is never given up on. Projections apply events
-  // strictly in stream order (one unacknowledged message at a time) because their checkpoint is a sequence.
+  // Event consumers retry until they succeed: an event is never given up on. Projections need no durable:
+  // their checkpoint in Postgres is their cursor (an ordered consumer reads from it).
   const eventConsumer = (durable: string, maxAckPending = 1000): Partial<ConsumerConfig> => ({
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -75,7 +77,10 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
   });
   await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.planner));
   await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.dispatcher));
-  await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.projections, 1));
+  // The durable of earlier versions' projection, which nothing reads any more.
+  if ((await jsm.consumers.info(names.eventsStream, 'projections').catch(() => null)) !== null) {
+    await jsm.consumers.delete(names.eventsStream, 'projections');
+  }
   await ensureConsumer(jsm, names.eventsStream, eventConsumer(names.durable.notifier));
   await ensureConsumer(jsm, names.advisoryStream, eventConsumer(names.durable.advisories));
 

@@ -3,6 +3,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { ExifSummary, RunStep, StepOutput } from '../events/events.ts';
 import { InvalidMessageError, parseRunStep, salvageJobRef } from '../events/events.ts';
 import type { Logger } from '../log.ts';
+import { reportCapacity } from './capacity.ts';
 import type { Bus } from './connect.ts';
 import { ACK, backoffMs, consumeLoop, type Disposition } from './consume.ts';
 
@@ -147,18 +148,32 @@ export type RunWorkerOptions = Readonly<{
 }>;
 
 /** A step worker's consume loop: heartbeats at a third of the ack wait, until `signal` aborts. */
-export function runStepWorker(options: RunWorkerOptions): Promise<void> {
+export async function runStepWorker(options: RunWorkerOptions): Promise<void> {
   const { bus, log, durable } = options;
+  const worker = `${durable}@${hostname()}:${process.pid}`;
+  // Intake's admission reads these reports: queued work × observed service time ÷ capacity.
+  const capacity = reportCapacity(bus.nc, bus.names, {
+    worker,
+    queue: durable === 'denoiser' ? 'ml' : 'io',
+    concurrency: options.concurrency,
+  });
   const handle = stepWorker({
     bus,
     log,
     now: () => new Date(),
-    worker: `${durable}@${hostname()}:${process.pid}`,
+    worker,
     maxDeliver: options.maxDeliver,
     retryBudgetMs: options.retryBudgetMs,
-    execute: options.execute,
+    execute: async (command, context) => {
+      const started = performance.now();
+      try {
+        return await options.execute(command, context);
+      } finally {
+        capacity.observe(performance.now() - started);
+      }
+    },
   });
-  return consumeLoop({
+  await consumeLoop({
     js: bus.js,
     stream: bus.names.workStream,
     durable: bus.names.durable[durable],
@@ -167,7 +182,7 @@ export function runStepWorker(options: RunWorkerOptions): Promise<void> {
     handle,
     log,
     signal: options.signal,
-  });
+  }).finally(() => capacity.stop());
 }
 
 export type StepWorker = Readonly<{ done: Promise<void>; stop: () => Promise<void> }>;

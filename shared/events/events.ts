@@ -168,8 +168,6 @@ export type EventOf<T extends JobEventType> = Extract<JobEvent, { type: T }>;
 /** What a decider returns: an event without metadata, which the appender stamps. */
 export type NewEvent = { [T in JobEventType]: { type: T; data: EventOf<T>['data'] } }[JobEventType];
 
-export const TERMINAL_EVENTS = ['JobCompleted', 'JobFailed'] as const satisfies readonly JobEventType[];
-
 export class InvalidMessageError extends Error {
   readonly code = 'INVALID_MESSAGE';
 }

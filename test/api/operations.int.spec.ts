@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createDb } from '../../projections/database.ts';
 import { createApp } from '../../services/intake/app.ts';
 import { createRedis } from '../../services/intake/redis.ts';
-import { type Harness, startHarness, waitFor } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 import { samplePng } from '../support/images.ts';
 import { expectAccepted, expectError, post } from './support/http.ts';
 
@@ -32,7 +32,7 @@ describe('running the API: health, degraded dependencies, overload, docs and met
     assert.deepEqual(await (await h.app.request('/api/livez')).json(), { status: 'alive' });
   });
 
-  it('with Postgres and Redis down: 503 naming them, job reads 503, submissions still accepted', async () => {
+  it('with Postgres and Redis down: 503 naming them, jobs read from the log, submissions accepted', async () => {
     const db = createDb('postgres://root@127.0.0.1:1/nowhere', 1);
     const redis = createRedis('redis://127.0.0.1:1');
     redis.on('error', () => undefined);
@@ -54,11 +54,9 @@ describe('running the API: health, degraded dependencies, overload, docs and met
       const jobId = await expectAccepted(
         post(app, { bytes: await samplePng(), name: 'a.png' }, { operations: '["webp"]' }),
       );
-      await expectError(
-        app.request(`/api/jobs/${jobId}`),
-        503,
-        /^Job store unavailable: database unreachable/,
-      );
+      const read = await app.request(`/api/jobs/${jobId}`);
+      assert.equal(read.status, 200, 'the event log answers while the read model cannot');
+      assert.equal(((await read.json()) as { job_id: string }).job_id, jobId);
     } finally {
       redis.disconnect();
       await db.destroy();
@@ -131,25 +129,5 @@ describe('running the API: health, degraded dependencies, overload, docs and met
       metrics,
       /pixtools_http_requests_total\{method="GET",route="\/docs\/openapi.json",status="200"\} 1/,
     );
-  });
-
-  it('answers 429 with Retry-After while the work queue is full', async () => {
-    h.start('planner', 'dispatcher'); // no converter: dispatched steps stay queued
-    await h.bus.jsm.streams.update(h.bus.names.workStream, { max_msgs: 2 });
-    const png = { bytes: await samplePng(), name: 'q.png' };
-    await expectAccepted(post(h.app, png, { operations: '["webp"]' }));
-    await expectAccepted(post(h.app, png, { operations: '["avif"]' }));
-    await waitFor(
-      () => h.bus.jsm.streams.info(h.bus.names.workStream),
-      (info) => info.state.messages === 2,
-      10_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 600)); // past the guard's cache
-    const refused = await expectError(
-      post(h.app, png, { operations: '["webp"]' }),
-      429,
-      /^Too many jobs are waiting/,
-    );
-    assert.equal(refused.headers.get('retry-after'), '5');
   });
 });

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  deliveryIdFor,
-  payloadFor,
-  planDelivery,
-  type TerminalEvent,
-} from '../../services/notifier/enqueue/plan.ts';
+import { deliveryIdFor, payloadFor, planDelivery } from '../../services/notifier/enqueue/plan.ts';
 import { attemptOf } from '../../services/notifier/rabbit/topology.ts';
 import type { JobEvent, NewEvent } from '../../shared/events/events.ts';
+import type { TerminalEvent } from '../../shared/jobs/status.ts';
 import { jobEvents } from './support/jobs.ts';
 
 const jobId = '6f1c2a34-8d5e-4b7a-9c0d-1e2f3a4b5c6d';

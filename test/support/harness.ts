@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { ensureDatabase, migrateToLatest } from '../../db/migrator.ts';
 import { createDb, type Database } from '../../projections/database.ts';
-import { onEvent as projectEvent } from '../../projections/projector.ts';
+import { startProjections } from '../../projections/projections.ts';
 import { findJob, type JobView } from '../../projections/queries.ts';
 import { readConfig as readConverterConfig } from '../../services/converter/config.ts';
 import { executeConvert } from '../../services/converter/execute.ts';
@@ -12,6 +12,7 @@ import { createApp } from '../../services/intake/app.ts';
 import { readConfig as readIntakeConfig } from '../../services/intake/config.ts';
 import { createRedis } from '../../services/intake/redis.ts';
 import { onDispatch, onMaxDeliveries, onEvent as planEvent } from '../../services/planner/handlers.ts';
+import { JobStates } from '../../services/planner/states.ts';
 import { type Bus, connectBus } from '../../shared/bus/connect.ts';
 import { consumeLoop } from '../../shared/bus/consume.ts';
 import { stepWorker } from '../../shared/bus/worker.ts';
@@ -49,15 +50,17 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const app = createApp({ config, bus, storage, db, redis, log, now, newId: randomUUID });
   const converter = readConverterConfig(env);
   const running = new Map<Loop, { stop: AbortController; done: Promise<void> }>();
+  /** The planner loop's per-job states (and its read counters); a fresh one on every planner start. */
+  let plannerStates = new JobStates(bus.log);
 
-  const handlerFor = (loop: Loop) => {
+  const handlerFor = (loop: Exclude<Loop, 'projections'>) => {
     const deps = { bus, log, now };
     switch (loop) {
       case 'planner':
         return {
           stream: bus.names.eventsStream,
           durable: bus.names.durable.planner,
-          handle: planEvent(deps),
+          handle: planEvent(deps, plannerStates),
         };
       case 'dispatcher':
         return {
@@ -70,12 +73,6 @@ export async function startHarness(overrides: Record<string, string> = {}) {
           stream: bus.names.advisoryStream,
           durable: bus.names.durable.advisories,
           handle: onMaxDeliveries(deps),
-        };
-      case 'projections':
-        return {
-          stream: bus.names.eventsStream,
-          durable: bus.names.durable.projections,
-          handle: projectEvent(db, log),
         };
       case 'converter':
         return {
@@ -103,6 +100,9 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   };
 
   const harness = {
+    get plannerStates() {
+      return plannerStates;
+    },
     env,
     config,
     bus,
@@ -115,8 +115,17 @@ export async function startHarness(overrides: Record<string, string> = {}) {
       for (const loop of loops.length ? loops : ALL) {
         if (running.has(loop)) continue;
         const stop = new AbortController();
+        if (loop === 'projections') {
+          const projections = startProjections({ db, bus, log });
+          const done = new Promise<void>((resolve) => {
+            stop.signal.addEventListener('abort', () => resolve(projections.stop()), { once: true });
+          });
+          running.set(loop, { stop, done });
+          continue;
+        }
+        if (loop === 'planner') plannerStates = new JobStates(bus.log);
         const { stream, durable, handle } = handlerFor(loop);
-        const concurrency = loop === 'projections' || loop === 'advisories' ? 1 : 4;
+        const concurrency = loop === 'advisories' ? 1 : 4;
         const done = consumeLoop({
           js: bus.js,
           stream,

@@ -2,6 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '../../../shared/bus/connect.ts';
 import { ACK, backoffMs, type Disposition } from '../../../shared/bus/consume.ts';
 import { type JobEvent, parseEvent } from '../../../shared/events/events.ts';
+import { isTerminalEvent } from '../../../shared/jobs/status.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { Storage } from '../../../shared/storage/storage.ts';
 import type { Delivery } from '../delivery.ts';
@@ -34,7 +35,7 @@ export function enqueueHandler(deps: EnqueueDeps) {
     } catch {
       return ACK; // malformed events are reported by the projections, which own that record
     }
-    if (event.type !== 'JobCompleted' && event.type !== 'JobFailed') return ACK;
+    if (!isTerminalEvent(event)) return ACK;
     const { jobId } = event.metadata;
     const history = (await bus.log.history(jobId)).events.map((stored) => stored.event);
     const outcome = planDelivery(history, event);

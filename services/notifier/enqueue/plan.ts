@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { EventOf, ExifSummary, JobEvent, StepOutput } from '../../../shared/events/events.ts';
+import type { ExifSummary, JobEvent, StepOutput } from '../../../shared/events/events.ts';
+import { type TerminalEvent, terminalStatus } from '../../../shared/jobs/status.ts';
 import type { WebhookEventName, WebhookPayload } from '../delivery.ts';
 
-export type TerminalEvent = EventOf<'JobCompleted' | 'JobFailed'>;
 export type Download = Readonly<{ key: string; filename: string }>;
 
 /** Everything a terminal event's webhook needs, read from the job's own events. */
@@ -86,7 +86,7 @@ export async function payloadFor(
   }
   return {
     job_id: jobId,
-    status: terminal.type === 'JobCompleted' ? 'COMPLETED' : 'FAILED',
+    status: terminalStatus(terminal),
     result_urls: resultUrls,
     archive_url: plan.archive === null ? null : await sign(plan.archive),
     metadata: plan.metadata ?? {},

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BusTimeoutError, type QueueDepth } from '../../shared/bus/work.ts';
+import type { Queue } from '../../shared/events/operations.ts';
+import { Admission, type AdmissionConfig, expectedWaitMs } from './admission.ts';
+import { ApiError } from './errors.ts';
+
+const CONFIG: AdmissionConfig = {
+  maxWaitMs: { io: 1000, ml: 60_000 },
+  defaultServiceMs: { io: 200, ml: 30_000 },
+  cacheMs: 0,
+  readTimeoutMs: 50,
+  staleMs: 10_000,
+};
+const depth = (queue: Queue, waiting: number): QueueDepth => ({ queue, waiting, inFlight: 0 });
+const board = (concurrency: number, serviceMs: number | null) => ({
+  capacity: () => ({ workers: 1, concurrency, serviceMs }),
+});
+
+async function status(promise: Promise<void>): Promise<number | 'ok'> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof ApiError) return error.status;
+    throw error;
+  }
+}
+
+describe('expected queue wait', () => {
+  it('is the waiting steps × observed service time ÷ the workers’ concurrency', () => {
+    assert.equal(expectedWaitMs(depth('io', 10), { workers: 1, concurrency: 2, serviceMs: 150 }, 200), 750);
+    assert.equal(expectedWaitMs(depth('io', 10), { workers: 0, concurrency: 0, serviceMs: null }, 200), 2000);
+    assert.equal(expectedWaitMs(depth('io', 0), { workers: 1, concurrency: 2, serviceMs: 150 }, 200), 0);
+  });
+});
+
+describe('admission when the bus is slow', () => {
+  it('uses the last good reading while it is recent', async () => {
+    let fail = false;
+    const admission = new Admission(
+      async (queue) => {
+        if (fail) throw new BusTimeoutError('slow');
+        return depth(queue, queue === 'io' ? 100 : 0);
+      },
+      board(2, 150),
+      CONFIG,
+    );
+    assert.equal(await status(admission.admit(['webp'])), 429);
+    assert.equal(await status(admission.admit(['denoise'])), 'ok');
+    fail = true;
+    assert.equal(await status(admission.admit(['webp'])), 429, 'the last reading still says full');
+    assert.equal(await status(admission.admit(['denoise'])), 'ok');
+  });
+
+  it('answers 503 with Retry-After, never a 5xx of its own, when there is no reading to fall back on', async () => {
+    const admission = new Admission(() => Promise.reject(new BusTimeoutError('slow')), board(2, 150), CONFIG);
+    const error = await admission.admit(['webp']).catch((caught: unknown) => caught);
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 503);
+    assert.equal(error.headers['Retry-After'], '2');
+  });
+
+  it('refuses before the body only when every queue is over its budget', async () => {
+    const both = new Admission(async (queue) => depth(queue, 1000), board(1, null), CONFIG);
+    assert.equal(await status(both.precheck()), 429);
+    const one = new Admission(
+      async (queue) => depth(queue, queue === 'io' ? 1000 : 0),
+      board(1, null),
+      CONFIG,
+    );
+    assert.equal(await status(one.precheck()), 'ok');
+  });
+});
