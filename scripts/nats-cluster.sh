@@ -32,7 +32,8 @@ max_payload: 1MB
 
 jetstream {
   store_dir: "$DIR/n$n"
-  max_file_store: 2GB
+  # the events stream reserves EVENTS_MAX_BYTES (10 GiB by default) on every node
+  max_file_store: 16GB
   max_memory_store: 256MB
 }
 

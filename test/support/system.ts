@@ -47,8 +47,13 @@ export async function startSystem(
     return service;
   };
   // projections first (it migrates the database), the rest in parallel
-  if (names.includes('projections')) await start('projections');
-  await Promise.all(names.filter((name) => name !== 'projections').map((name) => start(name)));
+  try {
+    if (names.includes('projections')) await start('projections');
+    await Promise.all(names.filter((name) => name !== 'projections').map((name) => start(name)));
+  } catch (error) {
+    for (const service of processes.values()) await service.kill('SIGKILL'); // none left behind
+    throw error;
+  }
   return {
     env,
     url: `http://127.0.0.1:${port}`,
