@@ -51,7 +51,7 @@ describe('fault injection under load: every service killed, every dependency cut
 
   it('loses nothing, duplicates nothing, answers no 500', { timeout: 540_000 }, async () => {
     const load = startLoad(s.url, image, sink.url('/hook'), 500);
-    await sleep(3000);
+    await sleep(10_000);
     const faults: FaultFigure[] = [];
     const windows = new Map<Dependency, { from: number; to: number }>();
     const started = Date.now();
@@ -65,11 +65,12 @@ describe('fault injection under load: every service killed, every dependency cut
       const from = Date.now();
       await s.crash(name);
       const to = Date.now();
-      faults.push({
+      record({
         fault: `SIGKILL ${name}`,
         durationMs: to - from,
         recoveryMs: await recoveryMs(s, from, image),
       });
+      await sleep(3000); // steady load between faults
     }
     for (const dep of DEPENDENCIES) {
       const from = Date.now();
@@ -79,14 +80,35 @@ describe('fault injection under load: every service killed, every dependency cut
       const to = Date.now();
       windows.set(dep, { from, to });
       record({ fault: `cut ${dep}`, durationMs: to - from, recoveryMs: await recoveryMs(s, to, image) });
+      await sleep(3000);
     }
-    await sleep(2000);
+    await sleep(10_000);
     await load.stop();
 
     for (const sub of load.submissions.filter((x) => x.status >= 500 && x.status !== 503))
       console.log(`# HTTP ${sub.status} at +${((sub.at - started) / 1000).toFixed(1)} s`);
     const verdict = await verify(s.bus, s.storage, s.url, sink, load.accepted(), 180_000);
     const figures = report('fault suite', load.submissions, verdict, faults);
+    for (const bad of verdict.badOutputs.slice(0, 5)) {
+      // What the read model holds for a job it describes wrongly (diagnosis of a failed run).
+      const jobId = bad.slice(0, 36);
+      const row = await s.db
+        .selectFrom('jobs')
+        .select(['status', 'last_seq'])
+        .where('job_id', '=', jobId)
+        .executeTakeFirst();
+      const timeline = await s.db
+        .selectFrom('job_events')
+        .select(['seq', 'type'])
+        .where('job_id', '=', jobId)
+        .orderBy('seq')
+        .execute();
+      const checkpoint = await s.db.selectFrom('projection_checkpoints').selectAll().execute();
+      const log = (await s.bus.log.history(jobId)).events.map((e) => `${e.seq}:${e.event.type}`);
+      console.log(
+        `# ${bad}\n#   row ${JSON.stringify(row)} checkpoint ${JSON.stringify(checkpoint)}\n#   projected ${timeline.map((t) => `${t.seq}:${t.type}`).join(' ')}\n#   log ${log.join(' ')}`,
+      );
+    }
 
     const during = (dep: Dependency, test: (s: Submission) => boolean) => {
       const window = windows.get(dep);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
+import { createDb } from '../../../projections/database.ts';
 import { deleteTopology, rabbitNames } from '../../../services/notifier/rabbit/topology.ts';
 import { type Bus, connectBus } from '../../../shared/bus/connect.ts';
 import { readInfraConfig } from '../../../shared/config/infra.ts';
@@ -66,7 +67,9 @@ export async function startFaultySystem(overrides: Record<string, string> = {}, 
   });
   const bus: Bus = await connectBus({ ...direct, url: direct.natsUrl, name: 'fault-checks' });
   const storage = new Storage(direct.s3);
+  const db = createDb(`postgres://root@127.0.0.1:5432/pixtools_${ns}`, 2);
   return {
+    db,
     ...system,
     ns,
     proxies,
@@ -81,6 +84,7 @@ export async function startFaultySystem(overrides: Record<string, string> = {}, 
       for (const dep of DEPENDENCIES) proxies[dep].up();
       await bus.nc.close();
       storage.destroy();
+      await db.destroy();
       await system.stop();
       const amqp = await amqpConnect(RABBIT_URL);
       const ch = await amqp.createChannel();
