@@ -1,4 +1,5 @@
 import {
+  type Insertable,
   type Kysely,
   sql,
   type Transaction,
@@ -34,11 +35,23 @@ export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[
       .executeTakeFirstOrThrow();
     let applied = 0;
     let last = checkpoint.seq;
+    const timeline: Insertable<Database['job_events']>[] = [];
     for (const { seq, event } of batch) {
       if (seq <= last) continue;
-      if (event !== null) await applyEvent(trx, seq, event);
+      if (event !== null) {
+        await applyEvent(trx, seq, event);
+        timeline.push(timelineRow(seq, event));
+      }
       last = seq;
       applied++;
+    }
+    // The per-job timeline of the whole batch in one statement.
+    if (timeline.length > 0) {
+      await trx
+        .insertInto('job_events')
+        .values(timeline)
+        .onConflict((oc) => oc.column('seq').doNothing())
+        .execute();
     }
     if (last !== checkpoint.seq) {
       await trx
@@ -131,20 +144,13 @@ async function moveStatus(
 }
 const UNFINISHED_STEP = ['pending', 'dispatched', 'running'];
 
-async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
+function timelineRow(seq: number, event: JobEvent): Insertable<Database['job_events']> {
   const { jobId, time, eventId } = event.metadata;
-  await trx
-    .insertInto('job_events')
-    .values({
-      seq,
-      job_id: jobId,
-      event_id: eventId,
-      type: event.type,
-      time,
-      data: JSON.stringify(event.data),
-    })
-    .onConflict((oc) => oc.column('seq').doNothing())
-    .execute();
+  return { seq, job_id: jobId, event_id: eventId, type: event.type, time, data: JSON.stringify(event.data) };
+}
+
+async function applyEvent(trx: Transaction<Database>, seq: number, event: JobEvent): Promise<void> {
+  const { jobId, time } = event.metadata;
   const touch = { updated_at: time, last_seq: seq };
   const jobs = trx.updateTable('jobs').where('job_id', '=', jobId);
   const step = (stepId: string) =>

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { bool, type Env, int } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
 
@@ -15,7 +16,7 @@ export type ConverterConfig = Readonly<{
 export function readConfig(env: Env): ConverterConfig {
   return Object.freeze({
     infra: readInfraConfig(env),
-    concurrency: int(env, 'CONVERTER_CONCURRENCY', 2, 1, 64),
+    concurrency: int(env, 'CONVERTER_CONCURRENCY', availableParallelism() + 1, 1, 64),
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
     maxOutputPixels: int(env, 'MAX_OUTPUT_PIXELS', 100_000_000, 1),
     keepGps: bool(env, 'KEEP_GPS', false),

@@ -1,9 +1,12 @@
+import sharp from 'sharp';
 import { connectBus } from '../../shared/bus/connect.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
 import { startConverter } from './converter.ts';
 
+// Every image is different: libvips' operation cache would only hold memory.
+sharp.cache(false);
 const config = readConfig(process.env);
 const { infra } = config;
 const log = createLogger('converter', { level: infra.logLevel, pretty: infra.logPretty });

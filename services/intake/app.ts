@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { readCheckpoint } from '../../projections/projections.ts';
-import { projectionLag } from '../../shared/bus/lag.ts';
 import { apiKeyAuth } from './auth.ts';
 import type { IntakeDeps } from './deps.ts';
 import { docsApi } from './docs.api.ts';
@@ -16,7 +14,7 @@ import { processApi } from './process.api.ts';
 
 export function createApp(deps: IntakeDeps) {
   const app = new Hono();
-  const metrics = createMetrics(() => projectionLag(deps.bus, () => readCheckpoint(deps.db)));
+  const metrics = createMetrics({ db: deps.db, bus: deps.bus });
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();

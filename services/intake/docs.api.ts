@@ -27,7 +27,26 @@ const PAGE = `<!doctype html>
 </body>
 </html>`;
 
-const INIT = `window.ui = SwaggerUIBundle({ url: '/docs/openapi.json', dom_id: '#swagger-ui', deepLinking: true });`;
+/**
+ * The spec marks the JSON fields of the upload form with `encoding: application/json` so Swagger UI sends
+ * the JSON text as typed (without it, it turns `["webp","avif"]` into `webp,avif`); it would send them as
+ * file parts, so the interceptor puts that same text back as plain form fields, as every other client does.
+ */
+const INIT = `window.ui = SwaggerUIBundle({
+  url: '/docs/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  requestInterceptor: (request) => {
+    if (request.body instanceof FormData) {
+      for (const [name, value] of [...request.body.entries()]) {
+        if (value instanceof File && value.type.startsWith('application/json') && typeof value.data === 'string') {
+          request.body.set(name, value.data);
+        }
+      }
+    }
+    return request;
+  },
+});`;
 
 /** `GET /docs`: interactive OpenAPI documentation (Swagger UI) for `docs/openapi.json`. */
 export function docsApi() {

@@ -4,6 +4,7 @@ import { findJob, type JobView } from '../../projections/queries.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { jobBody } from './job-body.ts';
+import { JobCache } from './job-cache.ts';
 import { viewFromEvents } from './job-from-log.ts';
 
 const JobId = z.uuid();
@@ -16,12 +17,18 @@ const JobId = z.uuid();
 export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
   const unavailable = (what: string) =>
     new ApiError(503, `Job store unavailable: ${what}; try again shortly`, { 'Retry-After': '2' });
+  const cache = new JobCache(bus);
   return new Hono().get('/jobs/:id', async (c) => {
     const id = c.req.param('id');
     if (!JobId.safeParse(id).success) throw new ApiError(422, `Invalid job id: ${id.slice(0, 100)}`);
-    let view: JobView | null = null;
+    let cached = cache.get(id);
+    if (cached?.json) return c.body(cached.json, 200, { 'Content-Type': 'application/json' });
+    let view: JobView | null = cached?.view ?? null;
     try {
-      view = await findJob(db, id);
+      if (view === null) {
+        view = await findJob(db, id);
+        if (view !== null) cached = cache.set(id, view);
+      }
     } catch (error) {
       log.warn({ err: error, jobId: id }, 'job read failed; reading the event log instead');
     }
@@ -34,6 +41,8 @@ export function jobsApi({ db, bus, storage, now, log }: IntakeDeps) {
       }
     }
     if (view === null) throw new ApiError(404, `Job ${id} not found`);
-    return c.json(await jobBody(view, storage, now()));
+    const json = JSON.stringify(await jobBody(view, storage, now()));
+    if (cached?.reusable && cached.view === view) cached.json = json;
+    return c.body(json, 200, { 'Content-Type': 'application/json' });
   });
 }

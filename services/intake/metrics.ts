@@ -1,26 +1,23 @@
 import type { MiddlewareHandler } from 'hono';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { admissionRefusals } from './metrics/admission.ts';
+import { type MetricSources, registerSystemMetrics } from './metrics/collectors.ts';
+
+export { recordAdmissionRefusal } from './metrics/admission.ts';
 
 export type Metrics = Readonly<{ registry: Registry; middleware: MiddlewareHandler }>;
 
 /**
- * Prometheus metrics for `GET /metrics`: process defaults plus request counts and latencies by route
- * pattern (never by raw path, so job ids do not explode the label set). One registry per app.
+ * Prometheus metrics for `GET /metrics`: process defaults, request counts and latencies by route
+ * pattern (never by raw path, so job ids do not explode the label set), admission refusals, and —
+ * given `sources` — the system's figures read at scrape time (jobs, steps, queues, consumer lag,
+ * webhooks, projection lag; see docs/OPERATIONS.md). One registry per app.
  */
-export function createMetrics(projectionLag?: () => Promise<number>): Metrics {
+export function createMetrics(sources?: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pixtools_intake_' });
-  if (projectionLag !== undefined) {
-    // Alert on this: a read model that stalls silently shows stale jobs (-1 when NATS cannot tell).
-    new Gauge({
-      name: 'pixtools_projection_lag_events',
-      help: 'Events appended to the log that the read-model projection has not applied yet',
-      registers: [registry],
-      async collect() {
-        this.set(await projectionLag().catch(() => -1));
-      },
-    });
-  }
+  registry.registerMetric(admissionRefusals);
+  if (sources) registerSystemMetrics(registry, sources);
   const requests = new Counter({
     name: 'pixtools_http_requests_total',
     help: 'HTTP requests by method, route and status',

@@ -8,6 +8,7 @@ import { keys } from '../../shared/storage/storage.ts';
 import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { recordAdmissionRefusal } from './metrics.ts';
 import { megabytes } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
@@ -26,7 +27,7 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const key = keys.raw(jobId, image.format);
   const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
   try {
-    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format]);
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
     throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
@@ -81,6 +82,7 @@ export function processApi(deps: IntakeDeps) {
       (queue, timeoutMs) => bus.work.depth(queue, timeoutMs),
       new CapacityBoard(bus.nc, bus.names),
       config.admission,
+      recordAdmissionRefusal,
     );
   const limit = bodyLimit({
     maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,

@@ -99,7 +99,10 @@ async function handleOne(options: ConsumeLoopOptions, msg: JsMsg): Promise<void>
   }
   switch (disposition.kind) {
     case 'ack':
-      await msg.ackAck().catch((error: unknown) => log.warn({ err: error }, 'ack was not confirmed'));
+      // A step's ack is confirmed (a lost one would run the step again); an event consumer's is not
+      // waited for: a lost ack only redelivers an event that every handler treats idempotently.
+      if (heartbeatMs === null) msg.ack();
+      else await msg.ackAck().catch((error: unknown) => log.warn({ err: error }, 'ack was not confirmed'));
       return;
     case 'nak':
       msg.nak(disposition.delayMs);

@@ -105,6 +105,20 @@ export class EventLog {
     return { events, lastSeq: last.seq };
   }
 
+  /** The job's first event (its `JobSubmitted`), one direct get; null only for a job without events. */
+  async first(jobId: string): Promise<StoredEvent | null> {
+    const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {
+      seq: 1,
+      next_by_subj: this.names.jobSubject(jobId),
+    });
+    if (msg === null) return null;
+    try {
+      return { seq: msg.seq, event: parseEvent(msg.data) };
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * The job's events with `afterSeq < seq <= uptoSeq`, in order: what a reader that has folded up to
    * `afterSeq` missed. Malformed events are skipped (the consumers that read them report them).

@@ -26,6 +26,9 @@ export const keys = {
   jobPrefixes: (jobId: string) => [`raw/${jobId}/`, `outputs/${jobId}/`, `bundles/${jobId}/`],
 } as const;
 
+const PRESIGN_REUSE_MARGIN_MS = 60_000;
+const PRESIGN_CACHE_SIZE = 20_000;
+
 export const LIFECYCLE_PREFIXES = ['raw/', 'outputs/', 'bundles/'] as const;
 
 export function lifecycleRules(retentionDays: number): LifecycleRule[] {
@@ -53,6 +56,7 @@ export class Storage {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly signer: S3Client;
+  private readonly signed = new Map<string, { url: string; until: number }>();
 
   constructor(private readonly config: S3Config) {
     this.bucket = config.bucket;
@@ -105,18 +109,37 @@ export class Storage {
     return outcome;
   }
 
-  /** Stores an object; with `filename`, downloads are saved under that name by any S3 server. */
-  async put(key: string, body: Buffer | Uint8Array, contentType: string, filename?: string): Promise<void> {
+  /**
+   * Stores an object; with `filename`, downloads are saved under that name by any S3 server. A caller
+   * that already hashed the body passes its SHA-256 (hex): it is signed as the payload hash instead of
+   * hashing the body a second time (the server still checks it).
+   */
+  async put(
+    key: string,
+    body: Buffer | Uint8Array,
+    contentType: string,
+    filename?: string,
+    sha256Hex?: string,
+  ): Promise<void> {
     const disposition = filename === undefined ? undefined : attachment(filename);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentDisposition: disposition,
-      }),
-    );
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      ContentDisposition: disposition,
+    });
+    if (sha256Hex !== undefined) {
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers['x-amz-content-sha256'] = sha256Hex;
+          return next(args);
+        },
+        { step: 'build', name: 'knownPayloadHash' },
+      );
+    }
+    await this.client.send(command);
   }
 
   /** Streams a body of unknown length (multipart under the hood); never holds it all in memory. */
@@ -164,14 +187,36 @@ export class Storage {
     } while (token !== undefined);
   }
 
-  /** A download URL signed now, valid for `expiresInSec`, that makes the browser save under `filename`. */
-  presign(key: string, filename: string, expiresInSec: number): Promise<string> {
+  /**
+   * A download URL valid for `expiresInSec` (never longer) that makes the browser save under `filename`.
+   * A URL signed earlier for the same object and name is reused while it has more than a minute left:
+   * its expiry is the same absolute time (the job's retention end), so polling clients cost no signing.
+   */
+  async presign(key: string, filename: string, expiresInSec: number): Promise<string> {
+    const now = Date.now();
+    const seconds = Math.max(1, Math.floor(expiresInSec));
+    const cacheKey = `${key}\n${filename}`;
+    const cached = this.signed.get(cacheKey);
+    if (
+      cached !== undefined &&
+      cached.until - now > PRESIGN_REUSE_MARGIN_MS &&
+      cached.until <= now + seconds * 1000
+    ) {
+      return cached.url;
+    }
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
       ResponseContentDisposition: attachment(filename),
     });
-    return getSignedUrl(this.signer, command, { expiresIn: Math.max(1, Math.floor(expiresInSec)) });
+    const url = await getSignedUrl(this.signer, command, { expiresIn: seconds });
+    this.signed.delete(cacheKey);
+    this.signed.set(cacheKey, { url, until: now + seconds * 1000 });
+    if (this.signed.size > PRESIGN_CACHE_SIZE) {
+      const oldest = this.signed.keys().next();
+      if (!oldest.done) this.signed.delete(oldest.value);
+    }
+    return url;
   }
 
   /** Deletes every object under the given prefixes; returns how many were deleted. */

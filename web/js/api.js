@@ -23,7 +23,7 @@ export function humanMessage(status, detail, retryAfter) {
     case 413:
       return `That file is too big. ${said}`.trim();
     case 422:
-      return said ? `Please check your choices: ${said}.` : 'Please check your choices.';
+      return said ? `Please check your choices: ${inWords(said)}.` : 'Please check your choices.';
     case 429:
       return `PixTools is busy right now. Please try again${retryAfter ? ` in ${retryAfter} seconds` : ' shortly'}.`;
     case 503:
@@ -31,6 +31,18 @@ export function humanMessage(status, detail, retryAfter) {
     default:
       return `Something went wrong on our side (${status}). Please try again.`;
   }
+}
+
+const NAMES = { jpg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', denoise: 'Denoise', metadata: 'EXIF' };
+
+/** The API names its fields (`operation_params['webp'] quality …`); a person reads "WebP quality …". */
+export function inWords(detail) {
+  return detail
+    .replace(/operation_params\['(\w+)'\]/g, (_, op) => NAMES[op] ?? op)
+    .replace(/pipeline step "([\w-]+)"/g, 'chain step $1')
+    .replace(/\bwebhook_url\b/g, 'the webhook URL')
+    .replace(/\bresize (width|height)\b/g, '$1')
+    .replace(/ must be 1\.\.(\d+)/g, ' must be from 1 to $1');
 }
 
 async function request(url, options) {

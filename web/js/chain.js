@@ -26,10 +26,12 @@ export function createChain(list, preview, onChange) {
     changed();
   }
 
+  /** Removing a step rewires the steps that read it to what it read. */
   function remove(id) {
+    const removed = steps.find((step) => step.id === id);
     steps = steps
       .filter((step) => step.id !== id)
-      .map((step) => (step.input === id ? { ...step, input: 'source' } : step));
+      .map((step) => (step.input === id ? { ...step, input: removed?.input ?? 'source' } : step));
     changed();
   }
 
@@ -37,18 +39,40 @@ export function createChain(list, preview, onChange) {
     const id = `chain-${step.id}-${name}`;
     const input = h('input', {
       id,
-      type: 'number',
+      type: attrs.type ?? 'number',
       min: 1,
+      step: 1,
       inputmode: 'numeric',
+      'data-check': true,
+      'data-label': `${label} of step ${step.id}`,
       ...attrs,
       value: step.params[name] ?? '',
     });
     input.addEventListener('change', () => {
-      step.params[name] = input.value === '' ? undefined : Number(input.value);
+      const raw = input.value.trim();
+      step.params[name] = raw === '' ? undefined : raw === input.dataset.allow ? raw : Number(raw);
       render(false);
       onChange();
     });
     return h('label', { class: 'field', for: id }, label, input);
+  }
+
+  const sigmaAttrs = { type: 'text', max: 75, placeholder: 'auto', 'data-allow': 'auto' };
+
+  function modelField(step) {
+    const id = `chain-${step.id}-model`;
+    const select = h(
+      'select',
+      { id },
+      h('option', { value: 'blind', selected: step.params.model !== 'clip' }, 'Blind (reference)'),
+      h('option', { value: 'clip', selected: step.params.model === 'clip' }, 'Clip-trained'),
+    );
+    select.addEventListener('change', () => {
+      step.params.model = select.value;
+      render(false);
+      onChange();
+    });
+    return h('label', { class: 'field', for: id }, 'Model', select);
   }
 
   function row(step, index) {
@@ -86,6 +110,8 @@ export function createChain(list, preview, onChange) {
     if (step.op === 'resize')
       extra.push(field(step, 'width', 'Width px'), field(step, 'height', 'Height px'));
     if (step.op === 'jpg' || step.op === 'webp') extra.push(field(step, 'quality', 'Quality', { max: 100 }));
+    if (step.op === 'denoise')
+      extra.push(modelField(step), field(step, 'sigma', 'Noise level σ', sigmaAttrs));
     return h(
       'li',
       {},
@@ -133,11 +159,13 @@ export function createChain(list, preview, onChange) {
       counter = 0;
       changed();
     },
-    example() {
+    /** `sourceWidth` keeps the example from enlarging a small image: it halves it instead. */
+    example(sourceWidth) {
       steps = [];
       counter = 0;
+      const width = sourceWidth && sourceWidth <= 800 ? Math.max(1, Math.floor(sourceWidth / 2)) : 800;
       add({ op: 'denoise', input: 'source' });
-      add({ op: 'resize', input: 's1', params: { width: 800 } });
+      add({ op: 'resize', input: 's1', params: { width } });
       add({ op: 'webp', input: 's2' });
       add({ op: 'avif', input: 's1' });
     },
@@ -153,6 +181,15 @@ export function createChain(list, preview, onChange) {
             input: step.input,
             params: { width: params.width, height: params.height },
           };
+        if (step.op === 'denoise') {
+          const model = params.model ?? 'blind';
+          return {
+            id: step.id,
+            op: 'denoise',
+            input: step.input,
+            params: model === 'clip' ? { model, sigma: params.sigma ?? 'auto' } : { model },
+          };
+        }
         return { id: step.id, op: step.op, input: step.input, params };
       }),
     render,

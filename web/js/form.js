@@ -12,22 +12,40 @@ export const OPERATIONS = [
 const QUALITY = new Set(['jpg', 'webp']);
 const RESIZE = new Set(['jpg', 'png', 'webp', 'avif', 'denoise']);
 
-function number(id, label, { min = 1, max, placeholder = '' } = {}) {
+function number(id, label, { min = 1, max, placeholder = '', name = label } = {}) {
   return h(
     'label',
     { class: 'field', for: id },
     label,
-    h('input', { id, type: 'number', inputmode: 'numeric', min, max, placeholder }),
+    h('input', {
+      id,
+      type: 'number',
+      inputmode: 'numeric',
+      min,
+      max,
+      step: 1,
+      placeholder,
+      'data-check': true,
+      'data-label': name,
+    }),
   );
 }
 
 function paramRow(op) {
   const fields = [];
+  const name = labelOf(op);
   if (QUALITY.has(op))
-    fields.push(number(`p-${op}-quality`, 'Quality (1–100)', { max: 100, placeholder: 'auto' }));
+    fields.push(
+      number(`p-${op}-quality`, 'Quality (1–100)', {
+        max: 100,
+        placeholder: 'auto',
+        name: `${name} quality`,
+      }),
+    );
   if (RESIZE.has(op)) {
-    fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'keep' }));
-    fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'keep' }));
+    // Either side alone: the other one follows the aspect ratio.
+    fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'auto', name: `${name} width` }));
+    fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'auto', name: `${name} height` }));
   }
   if (op === 'denoise') {
     fields.push(
@@ -51,12 +69,20 @@ function paramRow(op) {
           type: 'text',
           inputmode: 'numeric',
           placeholder: 'auto (or 1–75)',
+          min: 1,
+          max: 75,
+          'data-check': true,
+          'data-allow': 'auto',
+          'data-label': 'The noise level σ',
         }),
       ),
     );
   }
   if (fields.length === 0) return null;
-  return h('div', { class: 'param-row', 'data-op': op }, h('h3', {}, `${labelOf(op)} options`), fields);
+  const hint = RESIZE.has(op)
+    ? h('p', { class: 'hint' }, 'Give a width or a height: the other side follows the aspect ratio.')
+    : null;
+  return h('div', { class: 'param-row', 'data-op': op }, h('h3', {}, `${labelOf(op)} options`), fields, hint);
 }
 
 export function labelOf(op) {
@@ -92,8 +118,8 @@ function syncParams(container, paramsContainer) {
   }
 }
 
-/** Same-format conversions are disabled, with the reason on the toggle. */
-export function disableSameFormat(container, sourceFormat) {
+/** Same-format conversions are disabled, with the reason on the toggle; their options panel goes too. */
+export function disableSameFormat(container, sourceFormat, paramsContainer) {
   for (const input of container.querySelectorAll('input[name=operations]')) {
     const same = input.value === sourceFormat;
     input.disabled = same;
@@ -105,6 +131,7 @@ export function disableSameFormat(container, sourceFormat) {
       ? `The image is already ${labelOf(sourceFormat)}: converting it to itself does nothing.`
       : '';
   }
+  if (paramsContainer) syncParams(container, paramsContainer);
 }
 
 const intValue = (id) => {

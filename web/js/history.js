@@ -26,8 +26,15 @@ export function forget(id) {
   save(loadHistory().filter((entry) => entry.id !== id));
 }
 
+/** Empties the history and returns what it held, for an undo. */
 export function clearHistory() {
+  const entries = loadHistory();
   localStorage.removeItem(KEY);
+  return entries;
+}
+
+export function restoreHistory(entries) {
+  save([...loadHistory(), ...entries.filter((entry) => !loadHistory().some((old) => old.id === entry.id))]);
 }
 
 function statusBadge(job) {

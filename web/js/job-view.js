@@ -1,7 +1,8 @@
 // Watching one job: live steps over Server-Sent Events (polling if the stream drops), then results.
 import { getJob } from './api.js';
-import { labelOf } from './form.js';
+import { describeResult } from './describe.js';
 import { bytes, FORMAT_NAMES, h, saving } from './format.js';
+import { renderSteps as drawSteps } from './steps.js';
 
 const EVENT_TYPES = [
   'JobSubmitted',
@@ -11,6 +12,7 @@ const EVENT_TYPES = [
   'StepRetrying',
   'StepSucceeded',
   'StepFailed',
+  'StepProgressed',
   'JobCompleted',
   'JobFailed',
   'JobExpired',
@@ -20,7 +22,12 @@ const $ = (id) => document.getElementById(id);
 
 let current = null;
 
-/** Starts watching a job; `context.original` (a File) enables the before/after comparison. */
+/**
+ * Starts watching a job, live: the stream replays the job's past events first, so a job opened from
+ * History (or after a reload) shows its steps and then follows it. EventSource resumes a dropped
+ * stream by itself with `Last-Event-ID`; if the server closes it for good we poll instead.
+ * `context.originalUrl` enables the before/after comparison.
+ */
 export function watchJob(id, context = {}) {
   current?.stop();
   const state = { id, steps: new Map(), outputs: new Map(), stopped: false, source: null, poll: null };
@@ -90,10 +97,16 @@ function onEvent(state, event, context) {
       if (event.type === 'StepRetrying') step.note = `retrying (attempt ${event.attempt}): ${event.error}`;
       if (event.type === 'StepFailed') step.note = event.error;
       if (event.type === 'StepSucceeded') {
-        step.note = `${event.durationMs} ms`;
+        step.note = `${Math.round(event.durationMs)} ms`;
         if (event.output) state.outputs.set(event.stepId, event.output);
       }
       if (event.type === 'StepStarted') setStatus('PROCESSING');
+      break;
+    }
+    case 'StepProgressed': {
+      // Fraction-based progress (0..1) is drawn by steps.js progressBar() when present.
+      const step = state.steps.get(event.stepId);
+      if (step && typeof event.fraction === 'number') step.fraction = event.fraction;
       break;
     }
     default:
@@ -108,51 +121,14 @@ function onEvent(state, event, context) {
 }
 
 function renderSteps(state) {
-  const done = [...state.steps.values()].filter((step) => step.status === 'succeeded').length;
-  $('job-steps').replaceChildren(
-    ...[...state.steps.values()].map((step) =>
-      h(
-        'li',
-        { class: step.status, 'data-step': step.id },
-        h(
-          'span',
-          {},
-          h('b', {}, `${step.id}`),
-          ` · ${labelOf(step.op)}`,
-          step.note ? h('small', {}, ` — ${step.note}`) : null,
-        ),
-        h('span', { class: `status ${step.status}` }, step.status),
-        h(
-          'span',
-          {
-            class: 'bar',
-            role: 'progressbar',
-            'aria-label': `${step.id} progress`,
-            'aria-valuemin': 0,
-            'aria-valuemax': 100,
-            'aria-valuenow': step.status === 'succeeded' ? 100 : step.status === 'running' ? 50 : 0,
-          },
-          h('i'),
-        ),
-      ),
-    ),
-  );
-  if (state.steps.size > 0)
-    $('job-steps').setAttribute('aria-label', `Steps: ${done} of ${state.steps.size} done`);
+  drawSteps($('job-steps'), state.steps.values());
 }
 
 async function poll(state, context) {
   if (state.stopped) return;
   try {
     const job = await getJob(state.id);
-    for (const step of job.steps ?? []) {
-      state.steps.set(step.id, {
-        id: step.id,
-        op: step.operation,
-        status: step.status,
-        note: step.error ?? '',
-      });
-    }
+    stepsFromBody(state, job);
     renderSteps(state);
     setStatus(job.status, job.expired);
     if (SETTLED.includes(job.status) || job.expired) {
@@ -164,7 +140,32 @@ async function poll(state, context) {
   state.poll = setTimeout(() => poll(state, context), 2000);
 }
 
-const SETTLED = ['COMPLETED', 'FAILED', 'COMPLETED_WEBHOOK_FAILED'];
+export const SETTLED = ['COMPLETED', 'FAILED', 'COMPLETED_WEBHOOK_FAILED'];
+
+function stepsFromBody(state, job) {
+  for (const step of job.steps ?? []) {
+    state.steps.set(step.id, {
+      id: step.id,
+      op: step.operation,
+      inputs: step.inputs,
+      status: step.status,
+      note: step.error ?? (step.duration_ms === null ? '' : `${Math.round(step.duration_ms)} ms`),
+    });
+  }
+}
+
+/** A finished job opened from History: its steps from the job body, then its results. */
+export function showFinished(job, context = {}) {
+  current?.stop();
+  const state = { id: job.job_id, steps: new Map(), outputs: new Map() };
+  $('job-empty').hidden = true;
+  $('job').hidden = false;
+  $('job-id').textContent = job.job_id;
+  live('');
+  stepsFromBody(state, job);
+  renderSteps(state);
+  render(job, state, context);
+}
 
 /** The read model can trail the event stream by a moment: wait until it shows the final status. */
 async function finish(state, context) {
@@ -197,10 +198,21 @@ export function render(job, state = { outputs: new Map() }, context = {}) {
   const zip = $('job-zip');
   zip.hidden = !job.archive_url;
   if (job.archive_url) zip.href = job.archive_url;
-  const cards = Object.entries(job.result_urls ?? {}).map(([op, url]) => card(op, url, job, state, context));
+  // in the order the steps were chosen (the planned order), not the order of the keys
+  const order = (job.steps ?? []).map((step) => step.result);
+  const results = Object.entries(job.result_urls ?? {}).sort(([a], [b]) => rank(order, a) - rank(order, b));
+  const cards = results.map(([result, url]) => card(result, url, job, state, context));
   $('result-cards').replaceChildren(...cards);
   compare(job, context);
-  exif(job.metadata ?? {});
+  const askedExif =
+    (job.operations ?? []).includes('metadata') ||
+    (job.steps ?? []).some((step) => step.operation === 'metadata');
+  exif(job.metadata ?? {}, askedExif);
+}
+
+function rank(order, result) {
+  const index = order.indexOf(result);
+  return index === -1 ? order.length : index;
 }
 
 function outputInfo(op, job, state) {
@@ -210,28 +222,37 @@ function outputInfo(op, job, state) {
 
 function card(op, url, job, state, context) {
   const info = outputInfo(op, job, state);
-  const format = info?.format ?? op;
+  const format = info?.format ?? (op === 'metadata' ? 'json' : op);
   const isImage = ['jpg', 'png', 'webp', 'avif'].includes(format);
-  const diff = saving(context.originalSize, info?.bytes);
+  // a size comparison only means something between two images
+  const diff = isImage ? saving(context.originalSize, info?.bytes) : null;
+  const title = describeResult(job, op, { width: context.sourceWidth });
   return h(
     'article',
     { class: 'result', 'data-result': op },
-    isImage ? h('img', { src: url, alt: `${labelOf(op)} output`, loading: 'lazy' }) : null,
+    isImage ? h('img', { src: url, alt: `${title} output`, loading: 'lazy' }) : null,
     h(
       'div',
       { class: 'body' },
-      h('b', {}, labelOf(op)),
+      h('b', {}, title),
       h('span', {}, `Format: ${FORMAT_NAMES[format] ?? format}`),
       info?.width ? h('span', {}, `${info.width} × ${info.height} px`) : null,
       info?.bytes !== undefined ? h('span', {}, bytes(info.bytes)) : null,
       diff ? h('span', { class: `saving ${diff.better ? 'better' : 'worse'}` }, diff.text) : null,
-      h('a', { class: 'button small', href: url, download: '' }, 'Download'),
+      h('a', { class: 'button small', href: url, download: downloadName(op, format, context) }, 'Download'),
     ),
   );
 }
 
+/** One name per result (two WebP outputs of one job must not overwrite each other). */
+function downloadName(result, format, context) {
+  const base = (context.originalName ?? 'image').replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_');
+  return `pixtools_${result}_${base}.${format === 'jpg' ? 'jpg' : format}`;
+}
+
 function compare(job, context) {
-  const after = job.result_urls?.denoise;
+  const denoised = (job.steps ?? []).find((step) => step.operation === 'denoise' && step.result);
+  const after = job.result_urls?.[denoised?.result ?? 'denoise'];
   const before = context.originalUrl ?? job.source_url;
   const wrap = $('compare-wrap');
   wrap.hidden = !(after && before);
@@ -258,7 +279,7 @@ function gpsText(gps) {
   return `${lat}, ${lon}${typeof gps.altitude === 'number' ? `, ${gps.altitude.toFixed(0)} m` : ''}`;
 }
 
-function exif(metadata) {
+function exif(metadata, asked) {
   const rows = EXIF_LABELS.flatMap(([key, label]) => {
     const raw = metadata[key];
     const value = key === 'gps' ? gpsText(raw) : key === 'aperture' && raw ? `f/${raw}` : raw;
@@ -266,6 +287,8 @@ function exif(metadata) {
       ? []
       : [h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, String(value)))];
   });
-  $('exif-wrap').hidden = rows.length === 0;
+  $('exif-wrap').hidden = rows.length === 0 && !asked;
+  $('exif-none').hidden = rows.length > 0;
+  $('exif').hidden = rows.length === 0;
   $('exif').replaceChildren(h('tbody', {}, rows));
 }

@@ -37,6 +37,9 @@ export function enqueueHandler(deps: EnqueueDeps) {
     }
     if (!isTerminalEvent(event)) return ACK;
     const { jobId } = event.metadata;
+    // Most jobs have no webhook: their first event says so, without reading the whole history.
+    const first = await bus.log.first(jobId);
+    if (first?.event.type === 'JobSubmitted' && first.event.data.webhookUrl === null) return ACK;
     const history = (await bus.log.history(jobId)).events.map((stored) => stored.event);
     const outcome = planDelivery(history, event);
     if (!outcome.send) return ACK;

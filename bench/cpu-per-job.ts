@@ -1,0 +1,142 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { QUALITY, referencePng } from './load/ceiling.ts';
+
+// Where the CPU goes, per job, by process: against a running system (`npm start`; pass its PIXTOOLS_NS),
+//   npm run bench:cpu -- http://127.0.0.1:8000 --ns pixtools --jobs 100 --parallel 3
+// submits the reference workload (1600×630 PNG → ["webp"] q80), polls each job once a second until it
+// is COMPLETED, and reads each process's CPU time (utime + stime from /proc) before and after. The
+// services are found by their PIXTOOLS_NS; NATS, Postgres, Redis and the S3 server by name (their
+// figures include anything else they serve meanwhile). Then plain sharp's CPU per image, same input.
+// CPU time per job is far less sensitive to a busy machine than a rate is.
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    ns: { type: 'string', default: 'pixtools' },
+    jobs: { type: 'string', default: '100' },
+    parallel: { type: 'string', default: '3' },
+  },
+});
+const base = (positionals[0] ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
+const jobs = Number(values.jobs);
+const parallel = Number(values.parallel);
+const TICK_MS = 1000 / 100; // USER_HZ
+
+type Proc = Readonly<{ pid: number; label: string }>;
+const INFRA: ReadonlyArray<[RegExp, string]> = [
+  [/nats-server/, 'nats-server'],
+  [/^postgres/, 'postgres (all processes)'],
+  [/moto_server/, 'moto (S3)'],
+  [/s3local\/main\.ts/, 's3rver (S3)'],
+  [/redis-server/, 'redis'],
+];
+
+function processes(): Proc[] {
+  const found: Proc[] = [];
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const infra = INFRA.find(([pattern]) => pattern.test(cmd));
+      if (infra) {
+        found.push({ pid: Number(entry), label: infra[1] });
+        continue;
+      }
+      const service = cmd.match(/^\S*node\b.*?((?:services\/\w+|projections)\/main\.ts)/);
+      if (!service?.[1]) continue;
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`PIXTOOLS_NS=${values.ns}\0`)) continue;
+      found.push({ pid: Number(entry), label: service[1].replace('/main.ts', '') });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+const { file, png } = await referencePng(process.env.CBSD68_DIR ?? '../shared/datasets/CBSD68');
+const upload = new Blob([new Uint8Array(png)], { type: 'image/png' });
+let refused = 0;
+
+async function runOne(): Promise<void> {
+  for (;;) {
+    const form = new FormData();
+    form.set('file', upload, 'photo.png');
+    form.set('operations', '["webp"]');
+    form.set('operation_params', JSON.stringify({ webp: { quality: QUALITY } }));
+    const response = await fetch(`${base}/api/process`, { method: 'POST', body: form });
+    const body = (await response.json()) as { job_id?: string };
+    if (response.status === 429) {
+      refused++;
+      await new Promise((resolve) =>
+        setTimeout(resolve, 1000 * Number(response.headers.get('retry-after') ?? 1)),
+      );
+      continue;
+    }
+    if (response.status !== 202 || body.job_id === undefined) throw new Error(`submit: ${response.status}`);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const job = (await (await fetch(`${base}/api/jobs/${body.job_id}`)).json()) as {
+        status: string;
+        result_urls: Record<string, string>;
+      };
+      if (job.status === 'FAILED') throw new Error(`job ${body.job_id} failed`);
+      if (job.status === 'COMPLETED') {
+        if (!job.result_urls.webp) throw new Error(`job ${body.job_id} COMPLETED without its link`);
+        return;
+      }
+    }
+  }
+}
+
+const procs = processes();
+const before = new Map(procs.map((proc) => [proc.pid, cpuMs(proc.pid)]));
+const started = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: parallel }, async () => {
+    while (next++ < jobs) await runOne();
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+await new Promise((resolve) => setTimeout(resolve, 2000)); // the read model and webhooks settle
+const perLabel = new Map<string, number>();
+for (const proc of procs) {
+  perLabel.set(proc.label, (perLabel.get(proc.label) ?? 0) + cpuMs(proc.pid) - (before.get(proc.pid) ?? 0));
+}
+
+const c0 = process.cpuUsage();
+for (let i = 0; i < 20; i++) await sharp(png).webp({ quality: QUALITY }).toBuffer();
+const used = process.cpuUsage(c0);
+const sharpMs = (used.user + used.system) / 1000 / 20;
+
+console.log(
+  `input ${file} → 1600×630 PNG (${(png.length / 1e6).toFixed(2)} MB); ${jobs} jobs, ${parallel} in parallel`,
+);
+console.log(
+  `${seconds.toFixed(1)} s, ${(jobs / seconds).toFixed(2)} jobs/s; ${refused} answered 429 (retried); load ${os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ')}`,
+);
+let total = 0;
+console.log('| process | CPU ms per job |\n|---|---|');
+for (const [label, ms] of [...perLabel].sort((a, b) => b[1] - a[1])) {
+  console.log(`| ${label} | ${(ms / jobs).toFixed(1)} |`);
+  total += ms / jobs;
+}
+console.log(`| **all** | **${total.toFixed(1)}** |`);
+console.log(`plain sharp, same conversion: ${sharpMs.toFixed(1)} ms CPU per image`);
+console.log(
+  `CPU-bound throughput ratio (plain sharp CPU ÷ the system's CPU per job): ${(sharpMs / total).toFixed(2)}`,
+);

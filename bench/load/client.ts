@@ -1,0 +1,170 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QUALITY } from './ceiling.ts';
+
+/** What one `POST /api/process` came back with; `ms` is the request's own duration. */
+export type Submitted =
+  | { kind: 'accepted'; jobId: string; ms: number }
+  | { kind: 'refused'; status: number; ms: number; retryAfter: string | null }
+  | { kind: 'timeout'; ms: number }
+  | { kind: 'network'; ms: number; detail: string };
+
+/** How an accepted job ended, as its polls saw it; times in ms since the bench's clock origin. */
+export type Finished = {
+  jobId: string;
+  submittedAt: number;
+  outcome: 'completed' | 'failed' | 'error' | 'unfinished';
+  seenAt: number | null;
+  /** From the job body's own timestamps (server clocks, no poll granularity). */
+  phases: Phases | null;
+  detail: string | null;
+  polls: number;
+};
+
+type JobBody = {
+  status?: string;
+  result_urls?: Record<string, string>;
+  error_message?: string | null;
+  created_at?: string;
+  steps?: {
+    operation?: string;
+    dispatched_at?: string | null;
+    started_at?: string | null;
+    finished_at?: string | null;
+  }[];
+};
+
+/** ms: created_at → the webp step dispatched → started → finished → the last step finished (the bundle). */
+export type Phases = { total: number; planned: number; queued: number; convert: number; after: number };
+
+const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
+const message = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const code = 'code' in error ? ` ${String(error.code)}` : '';
+  const cause = error.cause instanceof Error ? ` (${message(error.cause)})` : '';
+  return `${error.name}: ${error.message}${code}${cause}`;
+};
+
+export class Client {
+  constructor(
+    readonly base: string,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** The reference submission: the PNG (a Blob of type image/png) as `file`, `operations=["webp"]`, quality 80. */
+  async submit(png: Blob): Promise<Submitted> {
+    const form = new FormData();
+    form.set('file', png, 'reference.png');
+    form.set('operations', JSON.stringify(['webp']));
+    form.set('operation_params', JSON.stringify({ webp: { quality: QUALITY } }));
+    const started = performance.now();
+    const ms = () => performance.now() - started;
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const response = await fetch(`${this.base}/api/process`, { method: 'POST', body: form, signal });
+      const text = await response.text();
+      if (response.status === 202) {
+        const { job_id: jobId } = JSON.parse(text) as { job_id: string };
+        return { kind: 'accepted', jobId, ms: ms() };
+      }
+      return {
+        kind: 'refused',
+        status: response.status,
+        ms: ms(),
+        retryAfter: response.headers.get('retry-after'),
+      };
+    } catch (error) {
+      return isTimeout(error)
+        ? { kind: 'timeout', ms: ms() }
+        : { kind: 'network', ms: ms(), detail: message(error) };
+    }
+  }
+
+  /** One `GET /api/jobs/{id}`: the status code and parsed body (null on a timeout or network error). */
+  async get(jobId: string): Promise<{ status: number; body: JobBody | null }> {
+    try {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const response = await fetch(`${this.base}/api/jobs/${jobId}`, { signal });
+      const text = await response.text();
+      return { status: response.status, body: response.ok ? (JSON.parse(text) as JobBody) : null };
+    } catch {
+      return { status: 0, body: null };
+    }
+  }
+
+  /** Polls every `pollMs` until COMPLETED/FAILED or `deadline` (ms on `now()`'s clock). */
+  async follow(jobId: string, submittedAt: number, pollMs: number, deadline: number, now: () => number) {
+    const result: Finished = {
+      jobId,
+      submittedAt,
+      outcome: 'unfinished',
+      seenAt: null,
+      phases: null,
+      detail: null,
+      polls: 0,
+    };
+    while (now() + pollMs < deadline) {
+      await sleep(pollMs);
+      result.polls++;
+      const { body } = await this.get(jobId);
+      const status = body?.status;
+      if (body === null || status === undefined || status === 'PENDING' || status === 'PROCESSING') continue;
+      result.seenAt = now();
+      result.phases = phasesOf(body);
+      if (status === 'FAILED')
+        return { ...result, outcome: 'failed' as const, detail: body.error_message ?? null };
+      if (status.startsWith('COMPLETED') && body.result_urls?.webp)
+        return { ...result, outcome: 'completed' as const };
+      return {
+        ...result,
+        outcome: 'error' as const,
+        detail: `status ${status}, result_urls ${JSON.stringify(body.result_urls)}`,
+      };
+    }
+    return result;
+  }
+}
+
+function phasesOf(body: JobBody): Phases | null {
+  const at = (time: string | null | undefined) => Date.parse(time ?? '');
+  const steps = body.steps ?? [];
+  const webp = steps.find((step) => step.operation === 'webp');
+  const created = at(body.created_at);
+  const last = Math.max(...steps.map((step) => at(step.finished_at)));
+  if (webp === undefined) return null;
+  const [dispatched, started, finished] = [at(webp.dispatched_at), at(webp.started_at), at(webp.finished_at)];
+  const phases = {
+    total: last - created,
+    planned: dispatched - created,
+    queued: started - dispatched,
+    convert: finished - started,
+    after: last - finished,
+  };
+  return Object.values(phases).every(Number.isFinite) ? phases : null;
+}
+
+/** `clients` loops of GET on one job until `stop()`: back to back, or one request every `everyMs`. */
+export async function hammer(
+  client: Client,
+  jobId: string,
+  clients: number,
+  everyMs: number,
+  stop: () => boolean,
+) {
+  const counts = { ok: 0, other: 0, latencies: [] as number[], seconds: 0 };
+  const started = performance.now();
+  const loop = async (index: number) => {
+    let next = performance.now() + (everyMs * index) / clients; // spread the clients over one interval
+    while (!stop()) {
+      if (everyMs > 0) await sleep(Math.max(0, next - performance.now()));
+      next += everyMs;
+      const sent = performance.now();
+      const { status } = await client.get(jobId);
+      counts.latencies.push(performance.now() - sent);
+      if (status === 200) counts.ok++;
+      else counts.other++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, index) => loop(index)));
+  counts.seconds = (performance.now() - started) / 1000;
+  return counts;
+}
