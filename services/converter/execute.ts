@@ -2,14 +2,11 @@ import type { StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { ImageFormat } from '../../shared/events/operations.ts';
+import { outputFilename } from '../../shared/storage/filename.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 import { runBundle } from './bundle/step.ts';
 import { type ConvertLimits, type ConvertRequest, convertImage } from './convert/convert.ts';
-import { ConvertParams, parseParams, ResizeParams } from './convert/params.ts';
-import { outputFilename } from './filename.ts';
 import { runMetadata } from './metadata/step.ts';
-
-export { outputFilename };
 
 export type ExecuteDeps = Readonly<{
   storage: Storage;
@@ -30,18 +27,19 @@ export function executeConvert(deps: ExecuteDeps) {
     maxOutputPixels: deps.maxOutputPixels ?? DEFAULT_MAX_OUTPUT_PIXELS,
     keepGps: deps.keepGps ?? false,
   };
+  // Parameters arrive parsed and typed: `parseRunStep` checked them against the shared schemas.
   return async (command: RunStep): Promise<StepResult> => {
-    const { op } = command;
-    switch (op) {
+    switch (command.op) {
       case 'jpg':
       case 'png':
       case 'webp':
       case 'avif': {
-        const params = parseParams(ConvertParams, command.params, op);
-        return runImage(storage, command, { format: op, mode: 'convert', ...params }, limits);
+        const { resize } = command.params;
+        const quality = 'quality' in command.params ? command.params.quality : undefined;
+        return runImage(storage, command, { format: command.op, mode: 'convert', quality, resize }, limits);
       }
       case 'resize': {
-        const resize = parseParams(ResizeParams, command.params, op);
+        const resize = command.params;
         const format = ImageFormat.safeParse(firstInput(command).format);
         if (!format.success)
           throw new DeterministicStepError(`cannot resize a ${firstInput(command).format}`);
@@ -52,10 +50,10 @@ export function executeConvert(deps: ExecuteDeps) {
       case 'bundle':
         return runBundle(storage, command);
       case 'denoise':
-        throw new DeterministicStepError(`the converter cannot run "${op}" steps`);
+        throw new DeterministicStepError(`the converter cannot run "${command.op}" steps`);
       default: {
-        const never: never = op;
-        throw new DeterministicStepError(`unknown step operation ${String(never)}`);
+        const never: never = command;
+        throw new DeterministicStepError(`unknown step operation ${JSON.stringify(never)}`);
       }
     }
   };

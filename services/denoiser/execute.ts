@@ -3,8 +3,9 @@ import type { StepContext, StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { resizeOptions } from '../../shared/plan/size.ts';
+import { outputFilename } from '../../shared/storage/filename.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
-import { outputFilename } from '../converter/execute.ts';
 import { denoiseImage } from './inference/denoise.ts';
 import type { DenoiseSession } from './inference/session.ts';
 import { DenoiseParams } from './params.ts';
@@ -40,10 +41,10 @@ async function encodePng(image: Decoded, denoised: Buffer, params: DenoiseParams
   const raw = { width: image.width, height: image.height };
   let out = sharp(denoised, { raw: { ...raw, channels: 3 } });
   if (image.alpha !== null) out = out.joinChannel(image.alpha, { raw: { ...raw, channels: 1 } });
-  if (params.resize && (params.resize.width || params.resize.height)) {
+  if (params.resize) {
     // resize needs a materialised image: the joined channels first, then the resize
     const joined = await out.png({ compressionLevel: 1 }).toBuffer();
-    out = sharp(joined).resize({ ...params.resize, fit: 'inside' });
+    out = sharp(joined).resize(resizeOptions(params.resize));
   }
   return out.png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
 }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { MAX_SIGMA } from './inference/denoise.ts';
+import { DenoiseParams as DenoiseContract } from '../../shared/events/operations.ts';
 
-/** Parameters of the `denoise` operation (the API validates the same shape at submission). */
-export const DenoiseParams = z.object({
+/**
+ * Parameters of the `denoise` operation: the shared contract (what intake validates and the bus carries),
+ * with the models this denoiser runs and its defaults.
+ */
+export const DenoiseParams = DenoiseContract.extend({
   model: z.enum(['blind', 'clip']).default('blind'),
-  sigma: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_SIGMA)]).default('auto'),
-  resize: z
-    .object({ width: z.number().int().positive().optional(), height: z.number().int().positive().optional() })
-    .optional(),
+  sigma: DenoiseContract.shape.sigma.unwrap().default('auto'),
 });
 export type DenoiseParams = z.infer<typeof DenoiseParams>;

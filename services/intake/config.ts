@@ -1,5 +1,7 @@
-import { type Env, int, list, optionalStr, str } from '../../shared/config/env.ts';
+import { type Env, int, optionalStr, str } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
+import { readAllowedHosts } from '../../shared/net/ssrf.ts';
+import { MAX_STEPS, MAX_STEPS_CEILING } from '../../shared/plan/dag.ts';
 import type { AdmissionConfig } from './admission.ts';
 
 export type IntakeConfig = Readonly<{
@@ -16,6 +18,19 @@ export type IntakeConfig = Readonly<{
   apiKey: string | null;
   /** Webhook targets let through the SSRF guard (`host`, `host:port`, address or CIDR). */
   webhookAllowedHosts: readonly string[];
+  /** Steps a pipeline may have. */
+  maxPipelineSteps: number;
+  /** Compute budget of one job: estimated CPU-seconds, pixels × per-operation cost over the DAG. */
+  maxJobCostSeconds: number;
+  /** Uploads being received at once; more are answered 429 before their body is read. */
+  maxConcurrentUploads: number;
+  /** Time a request body may take to arrive in full (slow bodies are answered 408). */
+  bodyTimeoutMs: number;
+  /** Open event streams (SSE), in total and per client address; more are answered 429. */
+  sseMaxStreams: number;
+  sseMaxStreamsPerClient: number;
+  /** Largest `JobSubmitted` appended (also bounded by the NATS server's max_payload). */
+  maxEventBytes: number;
   idempotencyTtlSeconds: number;
   /** Admission: the expected queue wait a new job may face, per queue (see `admission.ts`). */
   admission: AdmissionConfig;
@@ -23,8 +38,6 @@ export type IntakeConfig = Readonly<{
 }>;
 
 export function readConfig(env: Env): IntakeConfig {
-  // WEBHOOK_ALLOWED_HOSTS is the notifier's name for the same list; WEBHOOK_ALLOW_HOSTS is accepted too.
-  const allowed = list(env, 'WEBHOOK_ALLOWED_HOSTS', list(env, 'WEBHOOK_ALLOW_HOSTS', []));
   return Object.freeze({
     infra: readInfraConfig(env),
     port: int(env, 'PORT', 8000, 1, 65535),
@@ -33,7 +46,14 @@ export function readConfig(env: Env): IntakeConfig {
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
     maxOutputPixels: int(env, 'MAX_OUTPUT_PIXELS', 100_000_000, 1),
     apiKey: optionalStr(env, 'API_KEY'),
-    webhookAllowedHosts: Object.freeze(allowed),
+    webhookAllowedHosts: readAllowedHosts(env),
+    maxPipelineSteps: int(env, 'MAX_PIPELINE_STEPS', MAX_STEPS, 1, MAX_STEPS_CEILING),
+    maxJobCostSeconds: int(env, 'MAX_JOB_COST_SECONDS', 1800, 1),
+    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', 8, 1, 10_000),
+    bodyTimeoutMs: int(env, 'UPLOAD_BODY_TIMEOUT_MS', 60_000, 100),
+    sseMaxStreams: int(env, 'SSE_MAX_STREAMS', 1000, 1),
+    sseMaxStreamsPerClient: int(env, 'SSE_MAX_STREAMS_PER_CLIENT', 20, 1),
+    maxEventBytes: int(env, 'MAX_EVENT_BYTES', 1024 * 1024, 4096, 64 * 1024 * 1024),
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     admission: Object.freeze({
       maxWaitMs: {

@@ -18,6 +18,8 @@ export type IntakeDeps = Readonly<{
   log: Logger;
   now: () => Date;
   newId: () => string;
+  /** Aborted when intake shuts down: open event streams end so the server can close. */
+  shutdown?: AbortSignal;
   /** Tests may pass their own; by default built from the bus and the workers' capacity reports. */
   admission?: Admission;
 }>;

@@ -10,6 +10,9 @@ import { createApp } from './app.ts';
 import type { IntakeConfig } from './config.ts';
 import { createRedis } from './redis.ts';
 
+/** Connections still open this long after `stop` are closed. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export type IntakeStartDeps = Readonly<{ config: IntakeConfig; bus: Bus; log: Logger; now: () => Date }>;
 
 /**
@@ -33,7 +36,11 @@ export async function startIntake({ config, bus, log, now }: IntakeStartDeps) {
     .catch((error: unknown) =>
       log.warn({ err: error }, 'database not ready; job reads will fail until it is'),
     );
-  const app = createApp({ config, bus, storage, db, redis, log, now, newId: randomUUID });
+  const stopping = new AbortController();
+  const app = createApp({
+    ...{ config, bus, storage, db, redis, log },
+    ...{ now, newId: randomUUID, shutdown: stopping.signal },
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
       resolve(listening),
@@ -43,9 +50,20 @@ export async function startIntake({ config, bus, log, now }: IntakeStartDeps) {
   log.info({ port }, `intake listening on http://localhost:${port}`);
   return {
     port,
-    /** Stops accepting, lets open requests finish, then closes every connection. */
+    /**
+     * Stops accepting, ends every open event stream, lets open requests finish (idle keep-alive
+     * connections are closed as they become idle, the rest after the grace), then closes every connection.
+     */
     async stop(): Promise<void> {
+      stopping.abort();
+      const idle = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 100);
+      idle.unref();
+      setTimeout(
+        () => 'closeAllConnections' in server && server.closeAllConnections(),
+        SHUTDOWN_GRACE_MS,
+      ).unref();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearInterval(idle);
       await db.destroy();
       redis.disconnect();
       storage.destroy();

@@ -36,11 +36,17 @@ export async function jobBody(view: JobView, storage: Storage, now: Date) {
   const byStep = new Map(artifacts.map((artifact) => [artifact.step_id, artifact]));
   const bundleStep = steps.find((step) => step.op === 'bundle');
   const sign = (artifact: Artifact) => storage.presign(artifact.key, artifact.filename, secondsLeft);
+  // The reference keeps EXIF out of `result_urls` (it is the body's `metadata`); its JSON download is
+  // the additive `metadata_url` (and an entry of the ZIP).
+  const metadataSteps = new Set(steps.filter((step) => step.op === 'metadata').map((step) => step.step_id));
   const resultUrls: Record<string, string> = {};
   let archiveUrl: string | null = null;
+  let metadataUrl: string | null = null;
   if (!expired) {
     for (const artifact of artifacts) {
-      if (artifact.result !== null) resultUrls[artifact.result] = await sign(artifact);
+      if (artifact.result === null) continue;
+      if (metadataSteps.has(artifact.step_id)) metadataUrl ??= await sign(artifact);
+      else resultUrls[artifact.result] = await sign(artifact);
     }
     const bundle = bundleStep && byStep.get(bundleStep.step_id);
     if (bundle) archiveUrl = await sign(bundle);
@@ -52,6 +58,7 @@ export async function jobBody(view: JobView, storage: Storage, now: Date) {
     result_urls: resultUrls,
     archive_url: archiveUrl,
     metadata: job.metadata ?? {},
+    metadata_url: metadataUrl,
     error_message: job.error_message,
     created_at: job.created_at.toISOString(),
     expires_at: job.expires_at.toISOString(),

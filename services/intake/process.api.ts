@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Readable } from 'node:stream';
+import { type Context, Hono } from 'hono';
 import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { statusOf } from '../../shared/jobs/status.ts';
@@ -9,15 +9,31 @@ import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { recordAdmissionRefusal } from './metrics.ts';
-import { megabytes } from './submission/form.ts';
+import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
+import { UploadSlots } from './submission/uploads.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
+
+/** Room kept for the message headers and the metadata the appender stamps. */
+const EVENT_HEADROOM_BYTES = 1024;
+
+/**
+ * A `JobSubmitted` must fit in one NATS message (the server's max_payload, and `MAX_EVENT_BYTES`):
+ * checked before the upload is stored, so an oversized request is a 413, never a 503 after the upload.
+ */
+function checkEventSize({ bus, config }: IntakeDeps, data: unknown): void {
+  const limit = Math.min(bus.nc.info?.max_payload ?? config.maxEventBytes, config.maxEventBytes);
+  const bytes = Buffer.byteLength(JSON.stringify(data)) + EVENT_HEADROOM_BYTES;
+  if (bytes > limit) {
+    throw new ApiError(
+      413,
+      `The request's fields are too large for one job: ${bytes} bytes, at most ${limit} (shorten pipeline or operation_params)`,
+    );
+  }
+}
 
 /** What a 503 (storage or event log unavailable) tells clients to wait. */
 const RETRY_AFTER_SECONDS = '2';
-
-/** Multipart overhead allowed beyond the file limit before the body is refused unread. */
-const FORM_OVERHEAD_BYTES = 1024 * 1024;
 
 /** Stores the upload and appends `JobSubmitted`: the job exists once this returns. */
 async function submit(deps: IntakeDeps, submission: Submission, jobId: string, requestId: string) {
@@ -26,14 +42,6 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const time = now();
   const key = keys.raw(jobId, image.format);
   const expiresAt = new Date(time.getTime() + config.infra.s3.retentionSeconds * 1000).toISOString();
-  try {
-    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
-  } catch (error) {
-    deps.log.error({ err: error, jobId }, 'upload could not be stored');
-    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
-      'Retry-After': RETRY_AFTER_SECONDS,
-    });
-  }
   const source = {
     key,
     format: image.format,
@@ -46,6 +54,15 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
   const { operations, operationParams, pipeline, webhookUrl } = submission;
   const data = { source, operations, operationParams, pipeline, webhookUrl, requestId, expiresAt };
   const context = { jobId, correlationId: jobId, causationId: null, time: time.toISOString() };
+  checkEventSize(deps, data);
+  try {
+    await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
+  } catch (error) {
+    deps.log.error({ err: error, jobId }, 'upload could not be stored');
+    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
+      'Retry-After': RETRY_AFTER_SECONDS,
+    });
+  }
   try {
     await bus.log.append(context, [{ type: 'JobSubmitted', data }]);
   } catch (error) {
@@ -72,7 +89,10 @@ async function recorded(deps: IntakeDeps, jobId: string): Promise<boolean> {
   return false;
 }
 
-/** `POST /api/process`: refuse under overload, validate, reserve the idempotency key, store, append. */
+/**
+ * `POST /api/process`: refuse under overload (admission, or too many uploads in flight), read the body
+ * within its deadline, validate, admit by the real queue wait, reserve the idempotency key, store, append.
+ */
 export function processApi(deps: IntakeDeps) {
   const { config, bus, redis, log, newId } = deps;
   const idempotency = new IdempotencyKeys(redis, config.infra.namespace, config.idempotencyTtlSeconds);
@@ -84,16 +104,25 @@ export function processApi(deps: IntakeDeps) {
       config.admission,
       recordAdmissionRefusal,
     );
-  const limit = bodyLimit({
-    maxSize: config.maxUploadBytes + FORM_OVERHEAD_BYTES,
-    onError: (c) => c.json({ detail: `File exceeds ${megabytes(config.maxUploadBytes)} limit` }, 413),
-  });
-  return new Hono().post('/process', limit, async (c) => {
+  const uploads = new UploadSlots(config.maxConcurrentUploads);
+  const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
+  return new Hono().post('/process', async (c) => {
     await admission.precheck();
-    const submission = await validateSubmission(await c.req.parseBody(), config, log);
-    const steps =
-      submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
-    await admission.admit(withBundle(steps).map((step) => step.op));
+    const release = uploads.acquire();
+    try {
+      const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+      const form = await readRawForm(c.req.raw, read, incoming);
+      const submission = await validateSubmission(form, config, log);
+      const steps =
+        submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
+      await admission.admit(withBundle(steps).map((step) => step.op));
+      return await accept(c, submission);
+    } finally {
+      release();
+    }
+  });
+
+  async function accept(c: Context, submission: Submission) {
     const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
     const print = fingerprint(submission);
     let jobId = clientKey === null ? newId() : jobIdFor(config.infra.namespace, clientKey, print);
@@ -122,5 +151,5 @@ export function processApi(deps: IntakeDeps) {
       throw error;
     }
     return c.json({ job_id: jobId, status: 'PENDING' }, 202);
-  });
+  }
 }

@@ -8,9 +8,18 @@ const BY_MIME: Readonly<Record<string, ImageFormat>> = {
   'image/avif': 'avif',
 };
 
-/** The image format decided by the bytes themselves, or a description of what was found instead. */
+/**
+ * The image format decided by the bytes themselves, or a description of what was found instead.
+ * Never throws: file-type reads deeper into some containers (ZIP, EBML, PNG chunks) and throws on a
+ * truncated one; such a file is "truncated or corrupt", not a server error.
+ */
 export async function sniffImage(bytes: Uint8Array): Promise<{ format: ImageFormat } | { found: string }> {
-  const type = await fileTypeFromBuffer(bytes);
+  let type: Awaited<ReturnType<typeof fileTypeFromBuffer>>;
+  try {
+    type = await fileTypeFromBuffer(bytes);
+  } catch {
+    return { found: 'truncated or corrupt content' };
+  }
   if (type === undefined) return { found: 'unknown' };
   const format = BY_MIME[type.mime];
   return format === undefined ? { found: type.mime } : { format };

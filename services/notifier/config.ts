@@ -1,5 +1,6 @@
-import { ConfigError, type Env, int, intList, list, optionalStr, str } from '../../shared/config/env.ts';
+import { ConfigError, type Env, int, intList, optionalStr, str } from '../../shared/config/env.ts';
 import { type InfraConfig, readInfraConfig } from '../../shared/config/infra.ts';
+import { readAllowedHosts } from '../../shared/net/ssrf.ts';
 
 export type NotifierConfig = Readonly<{
   infra: InfraConfig;
@@ -43,6 +44,6 @@ export function readConfig(env: Env): NotifierConfig {
     concurrency: int(env, 'NOTIFIER_CONCURRENCY', 8, 1, 256),
     breakerThreshold: int(env, 'WEBHOOK_BREAKER_THRESHOLD', 5, 1, 1000),
     breakerHalfOpenMs: int(env, 'WEBHOOK_BREAKER_HALF_OPEN_MS', 30_000, 100),
-    allowedHosts: Object.freeze(list(env, 'WEBHOOK_ALLOWED_HOSTS', [])),
+    allowedHosts: readAllowedHosts(env),
   });
 }

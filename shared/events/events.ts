@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ImageFormat, Operation, StepSpec } from './operations.ts';
+import { byOp, ImageFormat, Operation, OperationParams, StepSpec } from './operations.ts';
 
 /**
  * The job event log: a versioned discriminated union. Every event is `{ type, data, metadata }`.
@@ -55,11 +55,9 @@ export const ExifSummary = z.object({
 export type ExifSummary = z.infer<typeof ExifSummary>;
 
 /** The command a worker receives, also carried by `StepDispatched` so the dispatcher can relay it. */
-export const RunStep = z.object({
+export const RunStep = byOp({
   jobId: Uuid,
   stepId: z.string().min(1),
-  op: StepSpec.shape.op,
-  params: StepSpec.shape.params,
   inputs: z.array(
     z.object({ from: z.string(), key: z.string().min(1), format: z.string(), filename: z.string() }),
   ),
@@ -78,7 +76,7 @@ export const JobSubmitted = event(
   z.object({
     source: SourceImage,
     operations: z.array(Operation),
-    operationParams: z.record(z.string(), z.record(z.string(), z.unknown())),
+    operationParams: OperationParams,
     pipeline: z.array(StepSpec).nullable(),
     webhookUrl: z.string().nullable(),
     requestId: z.string(),

@@ -1,4 +1,4 @@
-import { type Operation, SOURCE, type StepSpec } from '../events/operations.ts';
+import { type Operation, type OperationParams, SOURCE, StepSpec } from '../events/operations.ts';
 
 /** Why a requested DAG cannot run; `step` names the offending step when there is one. */
 export type DagProblem = Readonly<{ step: string | null; message: string }>;
@@ -6,7 +6,9 @@ export type DagResult =
   | Readonly<{ ok: true; steps: StepSpec[] }>
   | Readonly<{ ok: false; problem: DagProblem }>;
 
+/** Steps a request may have by default (`MAX_PIPELINE_STEPS`), and the most any configuration allows. */
 export const MAX_STEPS = 20;
+export const MAX_STEPS_CEILING = 50;
 /** The id of the ZIP step the planner adds after the results. Reserved: no requested step may use it. */
 export const BUNDLE_STEP = 'bundle';
 
@@ -14,17 +16,10 @@ export const BUNDLE_STEP = 'bundle';
  * The reference meaning of `operations`: each operation reads the source and is a result of the job.
  * Pure; intake runs it to answer 422 early and the planner runs it to plan.
  */
-export function stepsFromOperations(
-  operations: readonly Operation[],
-  params: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
-): StepSpec[] {
-  return [...new Set(operations)].map((op) => ({
-    id: op,
-    op,
-    params: { ...(params[op] ?? {}) },
-    inputs: [SOURCE],
-    result: op,
-  }));
+export function stepsFromOperations(operations: readonly Operation[], params: OperationParams): StepSpec[] {
+  return [...new Set(operations)].map((op) =>
+    StepSpec.parse({ id: op, op, params: params[op] ?? {}, inputs: [SOURCE], result: op }),
+  );
 }
 
 const refuse = (step: string | null, message: string): DagResult => ({
@@ -36,9 +31,9 @@ const refuse = (step: string | null, message: string): DagResult => ({
  * Checks the size bound, unique and unreserved ids, that every input exists, and that there is no cycle;
  * returns the steps in a topological order that keeps the requested order wherever it can.
  */
-export function validateDag(steps: readonly StepSpec[]): DagResult {
+export function validateDag(steps: readonly StepSpec[], maxSteps = MAX_STEPS_CEILING): DagResult {
   if (steps.length === 0) return refuse(null, 'pipeline has no steps');
-  if (steps.length > MAX_STEPS) return refuse(null, `a job has at most ${MAX_STEPS} steps`);
+  if (steps.length > maxSteps) return refuse(null, `a job has at most ${maxSteps} steps`);
   const byId = new Map<string, StepSpec>();
   for (const step of steps) {
     if (step.id === SOURCE || step.id === BUNDLE_STEP)
@@ -83,11 +78,11 @@ function reaches(from: string, target: string, byId: ReadonlyMap<string, StepSpe
 }
 
 /**
- * Adds the ZIP step reading every downloadable (image) result when there are two or more of them.
- * EXIF (`metadata`) results are JSON shown in the job body, not files worth bundling.
+ * Adds the ZIP step reading every result when there are two or more of them: the images and the EXIF
+ * JSON of a `metadata` step (which is also the job body's `metadata` and its `metadata_url`).
  */
 export function withBundle(steps: readonly StepSpec[]): StepSpec[] {
-  const files = steps.filter((step) => step.result !== null && step.op !== 'metadata').map((step) => step.id);
+  const files = steps.filter((step) => step.result !== null).map((step) => step.id);
   if (files.length < 2) return [...steps];
   return [...steps, { id: BUNDLE_STEP, op: 'bundle', params: {}, inputs: files, result: null }];
 }

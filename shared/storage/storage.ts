@@ -17,6 +17,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config/infra.ts';
 import type { Logger } from '../log.ts';
 import { untilDone } from '../net/retry.ts';
+import { attachment } from './filename.ts';
 
 /** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
 export const keys = {
@@ -163,7 +164,8 @@ export class Storage {
     const body = out.Body as Readable;
     // A reset mid-body rejects the read below; the listener keeps the error from reaching the process.
     body.on('error', () => {});
-    return Buffer.from(await out.Body.transformToByteArray());
+    const bytes = await out.Body.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a second copy
   }
 
   /** The object's body; a reset connection ends it with an error the caller must handle (it is piped). */
@@ -242,10 +244,6 @@ export class Storage {
     this.client.destroy();
     if (this.signer !== this.client) this.signer.destroy();
   }
-}
-
-export function attachment(filename: string): string {
-  return `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
 }
 
 function makeClient(config: S3Config, endpoint: string): S3Client {

@@ -98,12 +98,9 @@ describe('jobs end to end: conversions, EXIF, failures and the ZIP bundle', () =
     );
     assert.equal(job.status, 'COMPLETED');
     assert.deepEqual(job.metadata, EXPECTED_EXIF);
-    // the summary is also a download (JSON); a single output gets no ZIP
-    assert.deepEqual(Object.keys(job.result_urls), ['metadata']);
-    assert.deepEqual(
-      JSON.parse((await download(job.result_urls.metadata ?? '')).bytes.toString()),
-      EXPECTED_EXIF,
-    );
+    // as the reference: no link in result_urls; the JSON is the additive metadata_url; one output, no ZIP
+    assert.deepEqual(job.result_urls, {});
+    assert.deepEqual(JSON.parse((await download(job.metadata_url ?? '')).bytes.toString()), EXPECTED_EXIF);
     assert.equal(job.archive_url, null);
   });
 
@@ -126,12 +123,13 @@ describe('jobs end to end: conversions, EXIF, failures and the ZIP bundle', () =
       image: await samplePng(),
       name: 'half.png',
       operations: ['webp', 'jpg'],
-      operationParams: { jpg: { quality: 'not a number' } },
+      // an output over the converter's pixel limit (intake would have refused it with a 422)
+      operationParams: { jpg: { resize: { width: 20_000 } } },
     });
     await h.waitForJob(jobId, (view) => view.artifacts.length === 1);
     const job = await settledJob(h, jobId);
     assert.equal(job.status, 'FAILED');
-    assert.match(job.error_message ?? '', /^Step "jpg" \(jpg\) failed: /);
+    assert.match(job.error_message ?? '', /^Step "jpg" \(jpg\) failed: output of 20000x15000 exceeds/);
     assert.deepEqual(Object.keys(job.result_urls), ['webp']);
     assert.equal((await sharp((await download(job.result_urls.webp ?? '')).bytes).metadata()).format, 'webp');
   });

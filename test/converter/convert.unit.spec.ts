@@ -4,6 +4,7 @@ import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { type ConvertLimits, convertImage } from '../../services/converter/convert/convert.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
+import type { ResizeBox } from '../../shared/events/operations.ts';
 import { samplePng } from '../support/images.ts';
 import { animatedWebp, cameraJpeg, corruptPng, halfTransparentPng, orientedJpeg } from './support/images.ts';
 
@@ -77,16 +78,24 @@ describe('convertImage', () => {
     assert.ok((channels[0]?.mean ?? 0) > 200 && (channels[1]?.mean ?? 255) < 50, 'red: the first frame');
   });
 
-  it('resizes inside the box, keeping the aspect ratio', async () => {
+  it('resizes to exactly the box by default, inside or outside it on request, one side keeping the ratio', async () => {
     const png = await samplePng(64, 48);
-    const out = await convertImage(png, { format: 'webp', mode: 'convert', resize: { width: 32 } }, limits);
-    assert.deepEqual([out.width, out.height], [32, 24]);
-    const boxed = await convertImage(
-      png,
-      { format: 'png', mode: 'resize', resize: { width: 100, height: 30 } },
-      limits,
+    const sizeOf = async (resize: ResizeBox) => {
+      const out = await convertImage(png, { format: 'png', mode: 'resize', resize }, limits);
+      const meta = await sharp(out.data).metadata();
+      assert.deepEqual([meta.width, meta.height], [out.width, out.height]);
+      return [out.width, out.height];
+    };
+    assert.deepEqual(await sizeOf({ width: 32 }), [32, 24]);
+    assert.deepEqual(await sizeOf({ width: 32, fit: 'fill' }), [32, 24]);
+    assert.deepEqual(await sizeOf({ width: 100, height: 30 }), [100, 30]);
+    assert.deepEqual(await sizeOf({ width: 100, height: 30, fit: 'inside' }), [40, 30]);
+    assert.deepEqual(await sizeOf({ width: 100, height: 30, fit: 'outside' }), [100, 75]);
+    assert.deepEqual(
+      await sizeOf({ width: 100, height: 30, fit: 'cover', position: 'attention' }),
+      [100, 30],
     );
-    assert.deepEqual([boxed.width, boxed.height], [40, 30]);
+    assert.deepEqual(await sizeOf({ width: 100, height: 30, fit: 'contain' }), [100, 30]);
   });
 
   it('refuses corrupt and truncated images deterministically, with a message', async () => {

@@ -3,14 +3,10 @@ import { describe, it } from 'node:test';
 import { entryNames } from '../../services/converter/bundle/step.ts';
 import { encoderSettings } from '../../services/converter/convert/encode.ts';
 import { numberString, tagString } from '../../services/converter/convert/exif-strip.ts';
-import {
-  ConvertParams,
-  parseParams,
-  ResizeParams,
-  targetSize,
-} from '../../services/converter/convert/params.ts';
-import { outputFilename } from '../../services/converter/execute.ts';
-import { DeterministicStepError } from '../../shared/bus/worker.ts';
+import { InvalidMessageError, parseRunStep } from '../../shared/events/events.ts';
+import { LossyParams, ResizeBox } from '../../shared/events/operations.ts';
+import { resizedSize } from '../../shared/plan/size.ts';
+import { outputFilename } from '../../shared/storage/filename.ts';
 
 describe('converter pure parts', () => {
   it('names downloads as the reference did', () => {
@@ -29,24 +25,44 @@ describe('converter pure parts', () => {
     assert.equal(encoderSettings('png', 'resize').id, 'png');
   });
 
-  it('validates step parameters as deterministic failures', () => {
-    assert.deepEqual(parseParams(ConvertParams, { quality: 50, extra: 1 }, 'webp'), { quality: 50 });
-    assert.deepEqual(parseParams(ResizeParams, { width: 50 }, 'resize'), { width: 50 });
-    for (const [schema, params] of [
-      [ConvertParams, { quality: 0 }],
-      [ConvertParams, { resize: {} }],
-      [ResizeParams, { width: -1 }],
-      [ResizeParams, {}],
+  it('receives step parameters checked by the shared schemas: bad ones are invalid messages', () => {
+    assert.deepEqual(LossyParams.parse({ quality: 50, extra: 1 }), { quality: 50 });
+    assert.deepEqual(ResizeBox.parse({ width: 50 }), { width: 50 });
+    const command = (op: string, params: unknown) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          jobId: '7b0c4b9e-3f7e-4b61-9a43-5c1d1b2d9f10',
+          stepId: 's',
+          op,
+          params,
+          inputs: [],
+          outputKey: 'k',
+          originalName: 'a.png',
+          correlationId: 'c',
+          dispatchEventId: 'd',
+        }),
+      );
+    assert.equal(parseRunStep(command('webp', { quality: 50 })).op, 'webp');
+    for (const [op, params] of [
+      ['webp', { quality: 0 }],
+      ['webp', { resize: {} }],
+      ['avif', { quality: 50 }],
+      ['resize', { width: -1 }],
+      ['resize', {}],
     ] as const) {
-      assert.throws(() => parseParams(schema, params, 'op'), DeterministicStepError);
+      assert.throws(() => parseRunStep(command(op, params)), InvalidMessageError);
     }
   });
 
-  it('computes the size a fit-inside resize produces', () => {
-    assert.deepEqual(targetSize(64, 48, { width: 32 }), { width: 32, height: 24 });
-    assert.deepEqual(targetSize(64, 48, { height: 96 }), { width: 128, height: 96 });
-    assert.deepEqual(targetSize(64, 48, { width: 100, height: 30 }), { width: 40, height: 30 });
-    assert.deepEqual(targetSize(64, 48, undefined), { width: 64, height: 48 });
+  it('computes the size a resize produces: fill by default, inside on request', () => {
+    const source = { width: 64, height: 48 };
+    assert.deepEqual(resizedSize(source, { width: 32 }), { width: 32, height: 24 });
+    assert.deepEqual(resizedSize(source, { height: 96 }), { width: 128, height: 96 });
+    assert.deepEqual(resizedSize(source, { width: 100, height: 30 }), { width: 100, height: 30 });
+    assert.deepEqual(resizedSize(source, { width: 100, height: 30, fit: 'inside' }), {
+      width: 40,
+      height: 30,
+    });
   });
 
   it('writes EXIF values back in the textual forms libvips parses', () => {

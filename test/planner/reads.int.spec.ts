@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventLog } from '../../shared/bus/eventlog.ts';
 import { busNames } from '../../shared/bus/names.ts';
+import type { StepSpec } from '../../shared/events/operations.ts';
 import { settledJob } from '../api/support/jobs.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { samplePng } from '../support/images.ts';
 import { appendJob } from '../support/jobs.ts';
 
 // Twelve requested steps: six resizes of the source, each feeding a WebP (plus the planner's ZIP step).
-const TWELVE_STEPS = Array.from({ length: 6 }, (_, i) => [
+const TWELVE_STEPS: StepSpec[] = Array.from({ length: 6 }, (_, i): StepSpec[] => [
   { id: `r${i}`, op: 'resize' as const, params: { width: 8 + i * 4 }, inputs: ['source'], result: null },
   { id: `w${i}`, op: 'webp' as const, params: {}, inputs: [`r${i}`], result: `w${i}` },
 ]).flat();

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import { outputFilename } from '../../services/converter/execute.ts';
 import { DeterministicStepError, type StepResult } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
+import { outputFilename } from '../../shared/storage/filename.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 
 /**

@@ -30,7 +30,7 @@ describe('GET /api/jobs/{id}/events (Server-Sent Events)', () => {
   before(async () => {
     h = await startHarness();
     h.start();
-    app = new Hono().route('/api', eventsApi({ bus: h.bus }));
+    app = new Hono().route('/api', eventsApi({ bus: h.bus, config: h.config }));
     app.onError((error, c) =>
       error instanceof ApiError ? c.json({ detail: error.message }, error.status) : c.text('', 500),
     );
@@ -92,5 +92,46 @@ describe('GET /api/jobs/{id}/events (Server-Sent Events)', () => {
   it('answers 422 for a malformed id and 404 for an unknown job', async () => {
     assert.equal((await app.request('/api/jobs/nope/events')).status, 422);
     assert.equal((await app.request(`/api/jobs/${randomUUID()}/events`)).status, 404);
+  });
+
+  it('caps open streams per client and in total (429 with Retry-After), and ends them all on shutdown', async () => {
+    await h.stop('converter');
+    const response = await h.submit(await samplePng(), 'capped.png', { operations: '["jpg"]' });
+    const { job_id: jobId } = (await response.json()) as { job_id: string };
+    const shutdown = new AbortController();
+    const capped = (sseMaxStreams: number, sseMaxStreamsPerClient: number) => {
+      const config = { ...h.config, sseMaxStreams, sseMaxStreamsPerClient };
+      const api = new Hono().route('/api', eventsApi({ bus: h.bus, config, shutdown: shutdown.signal }));
+      api.onError((error, c) =>
+        error instanceof ApiError
+          ? c.json({ detail: error.message }, error.status, error.headers)
+          : c.text('', 500),
+      );
+      return api;
+    };
+    const perClient = capped(10, 2);
+    const open = [
+      await perClient.request(`/api/jobs/${jobId}/events`),
+      await perClient.request(`/api/jobs/${jobId}/events`),
+    ];
+    const refused = await perClient.request(`/api/jobs/${jobId}/events`);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '5');
+    assert.deepEqual(await refused.json(), {
+      detail: 'Too many open event streams from this client (at most 2); try again shortly',
+    });
+    const total = capped(1, 5);
+    open.push(await total.request(`/api/jobs/${jobId}/events`));
+    const full = await total.request(`/api/jobs/${jobId}/events`);
+    assert.equal(full.status, 429);
+    assert.match(((await full.json()) as { detail: string }).detail, /at most 1\)/);
+    // SIGTERM: every open stream ends (the job is still running), so the server can close
+    const ended = Promise.all(open.map((stream) => stream.text()));
+    shutdown.abort();
+    const texts = await ended;
+    for (const text of texts) assert.ok(!text.includes('JobCompleted'), 'ended before the job did');
+    const after = await perClient.request(`/api/jobs/${jobId}/events`);
+    assert.equal(after.status, 503);
+    h.start('converter');
   });
 });

@@ -46,6 +46,22 @@ function paramRow(op) {
     // Either side alone: the other one follows the aspect ratio.
     fields.push(number(`p-${op}-width`, 'Width px', { placeholder: 'auto', name: `${name} width` }));
     fields.push(number(`p-${op}-height`, 'Height px', { placeholder: 'auto', name: `${name} height` }));
+    fields.push(
+      h(
+        'label',
+        { class: 'field', for: `p-${op}-fit` },
+        'Fit (both sides)',
+        h(
+          'select',
+          { id: `p-${op}-fit` },
+          h('option', { value: 'fill' }, 'Exact size (stretch)'),
+          h('option', { value: 'inside' }, 'Fit inside'),
+          h('option', { value: 'cover' }, 'Cover (crop)'),
+          h('option', { value: 'contain' }, 'Contain (pad)'),
+          h('option', { value: 'outside' }, 'Cover without crop'),
+        ),
+      ),
+    );
   }
   if (op === 'denoise') {
     fields.push(
@@ -152,7 +168,9 @@ export function readOperations(container) {
     if (quality !== undefined) entry.quality = quality;
     const width = intValue(`p-${op}-width`);
     const height = intValue(`p-${op}-height`);
-    if (width !== undefined || height !== undefined) entry.resize = { width, height };
+    const fit = document.getElementById(`p-${op}-fit`)?.value ?? 'fill';
+    if (width !== undefined || height !== undefined)
+      entry.resize = fit === 'fill' ? { width, height } : { width, height, fit };
     if (op === 'denoise') {
       entry.model = document.getElementById('p-denoise-model')?.value ?? 'blind';
       const sigma = document.getElementById('p-denoise-sigma')?.value.trim() ?? '';

@@ -5,8 +5,8 @@ import type { StepResult } from '../../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../../shared/bus/worker.ts';
 import type { RunStep } from '../../../shared/events/events.ts';
 import { CONTENT_TYPES } from '../../../shared/events/operations.ts';
+import { outputFilename } from '../../../shared/storage/filename.ts';
 import type { Storage } from '../../../shared/storage/storage.ts';
-import { outputFilename } from '../filename.ts';
 
 type Input = RunStep['inputs'][number];
 

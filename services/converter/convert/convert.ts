@@ -1,9 +1,9 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { DeterministicStepError } from '../../../shared/bus/worker.ts';
-import { CONTENT_TYPES, type ImageFormat } from '../../../shared/events/operations.ts';
+import { CONTENT_TYPES, type ImageFormat, type ResizeBox } from '../../../shared/events/operations.ts';
+import { resizedSize, resizeOptions } from '../../../shared/plan/size.ts';
 import { type EncodeMode, encode, encoderSettings } from './encode.ts';
 import { exifPlan } from './exif-strip.ts';
-import { type ResizeBox, targetSize } from './params.ts';
 
 export type ConvertLimits = Readonly<{ maxInputPixels: number; maxOutputPixels: number; keepGps: boolean }>;
 export type ConvertRequest = Readonly<{
@@ -36,7 +36,8 @@ export async function decoding<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Orientation first, then the optional resize (fit inside, aspect ratio kept), then the encoder.
+ * Orientation first, then the optional resize (the box's fit, `fill` by default: exactly the size
+ * asked for, as the reference does), then the encoder.
  * Animated input yields its first frame. ICC and EXIF follow `keepMetadata`'s policy.
  */
 export async function convertImage(
@@ -48,7 +49,7 @@ export async function convertImage(
   const meta = await decoding(() => image.metadata());
   checkSizes(meta, request.resize, limits);
   let pipeline = keepMetadata(image.rotate(), meta, limits.keepGps);
-  if (request.resize) pipeline = pipeline.resize({ ...request.resize, fit: 'inside' });
+  if (request.resize) pipeline = pipeline.resize(resizeOptions(request.resize));
   const settings = encoderSettings(request.format, request.mode, request.quality);
   const { data, info } = await decoding(() =>
     encode(pipeline, settings).toBuffer({ resolveWithObject: true }),
@@ -59,7 +60,8 @@ export async function convertImage(
 
 /** The input's pixel limit is sharp's own (`limitInputPixels`, checked on the header); this is the output's. */
 function checkSizes(meta: Metadata, resize: ResizeBox | undefined, limits: ConvertLimits): void {
-  const { width, height } = targetSize(meta.autoOrient.width, meta.autoOrient.height, resize);
+  const oriented = { width: meta.autoOrient.width, height: meta.autoOrient.height };
+  const { width, height } = resize === undefined ? oriented : resizedSize(oriented, resize);
   if (width * height > limits.maxOutputPixels) {
     throw new DeterministicStepError(
       `output of ${width}x${height} exceeds the limit of ${limits.maxOutputPixels} pixels`,

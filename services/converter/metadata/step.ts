@@ -1,9 +1,9 @@
 import type { StepResult } from '../../../shared/bus/worker.ts';
 import type { RunStep } from '../../../shared/events/events.ts';
 import { CONTENT_TYPES } from '../../../shared/events/operations.ts';
+import { outputFilename } from '../../../shared/storage/filename.ts';
 import type { Storage } from '../../../shared/storage/storage.ts';
 import { decoding, openImage } from '../convert/convert.ts';
-import { outputFilename } from '../filename.ts';
 import { summarizeExif } from './exif-summary.ts';
 
 /** Reads the input's EXIF (headers only, no pixel decoding) and stores the summary as a JSON download. */

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { ImageFormat } from '../../../shared/events/operations.ts';
 import { ApiError } from '../errors.ts';
 import { sniffImage } from '../sniff.ts';
+import { clip } from './quote.ts';
 
 export type UploadedImage = Readonly<{ format: ImageFormat; width: number; height: number }>;
 
@@ -20,7 +21,9 @@ export async function inspectImage(
   const sniffed = await sniffImage(bytes);
   if (!('format' in sniffed)) {
     const found =
-      sniffed.found === 'unknown' ? `unrecognised content (sent as ${declared || 'no type'})` : sniffed.found;
+      sniffed.found === 'unknown'
+        ? `unrecognised content (sent as ${clip(declared || 'no type', 60)})`
+        : sniffed.found;
     throw new ApiError(400, `Unsupported file type: ${found}; ${ACCEPTED}`);
   }
   const header = await sharp(bytes, { limitInputPixels: false })
@@ -28,7 +31,7 @@ export async function inspectImage(
     .catch((error: Error) => {
       throw new ApiError(
         400,
-        `Unsupported file type: unreadable ${sniffed.format} header (${error.message})`,
+        `Unsupported file type: unreadable ${sniffed.format} header (${clip(error.message)})`,
       );
     });
   const width = header.width ?? 0;

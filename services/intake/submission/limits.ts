@@ -1,4 +1,5 @@
 import type { StepOp, StepSpec } from '../../../shared/events/operations.ts';
+import { jobCost } from '../../../shared/plan/cost.ts';
 import { outputSizes, type Size } from '../../../shared/plan/size.ts';
 import { ApiError } from '../errors.ts';
 
@@ -24,4 +25,26 @@ export function checkOutputSizes(steps: readonly StepSpec[], source: Size, maxOu
       throw new ApiError(422, `${what}; ${step.op} images are at most ${side} pixels per side`);
     }
   }
+}
+
+const seconds = (value: number) => `${value.toFixed(1)} s`;
+
+/**
+ * The compute budget: the job's estimated CPU time (pixels × per-operation cost, summed over the DAG,
+ * `shared/plan/cost.ts`) may not exceed `maxSeconds`. The 422 gives the estimate, the budget and the
+ * costliest steps.
+ */
+export function checkComputeBudget(steps: readonly StepSpec[], source: Size, maxSeconds: number): void {
+  const cost = jobCost(steps, source);
+  if (cost.seconds <= maxSeconds) return;
+  const costliest = [...cost.steps]
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, 3)
+    .map((step) => `"${step.id}" ${step.op} ${step.megapixels.toFixed(1)} MP ${seconds(step.seconds)}`)
+    .join(', ');
+  throw new ApiError(
+    422,
+    `Job exceeds the compute budget: estimated ${seconds(cost.seconds)} of processing over ` +
+      `${steps.length} steps, the budget is ${seconds(maxSeconds)} (costliest: ${costliest})`,
+  );
 }

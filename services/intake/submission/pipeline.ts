@@ -1,16 +1,14 @@
-import { SOURCE, StepId, StepOp, type StepSpec } from '../../../shared/events/operations.ts';
+import { SOURCE, StepId, StepOp, StepSpec } from '../../../shared/events/operations.ts';
 import { validateDag } from '../../../shared/plan/dag.ts';
 import { ApiError } from '../errors.ts';
-import { checkBox, checkDenoise, checkQuality, checkResize, type Params } from './operations.ts';
+import { isObject, parseJson } from './operations.ts';
+import { checkParams } from './params.ts';
+import { quote } from './quote.ts';
 
 const invalid = (message: string) => new ApiError(422, `Invalid pipeline: ${message}`);
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Operations a pipeline step may name: every operation and `resize` (the ZIP step is the planner's). */
 const REQUESTABLE = StepOp.options.filter((op) => op !== 'bundle');
-
-type Draft = Readonly<{ id: string; op: StepOp; params: Params; inputs: string[] }>;
 
 function stepId(raw: Record<string, unknown>, index: number): string {
   const parsed = StepId.safeParse(raw.id);
@@ -22,37 +20,34 @@ function stepId(raw: Record<string, unknown>, index: number): string {
 
 function stepInputs(raw: Record<string, unknown>, id: string): string[] {
   const inputs = raw.inputs ?? (raw.input === undefined ? undefined : [raw.input]);
-  if (!Array.isArray(inputs) || inputs.length !== 1 || typeof inputs[0] !== 'string') {
+  const [input] = Array.isArray(inputs) && inputs.length === 1 ? inputs : [];
+  if (typeof input !== 'string') {
     throw invalid(`step "${id}" must name exactly one input ("source" or an earlier step) in "input"`);
   }
-  return [inputs[0]];
-}
-
-function checkParams(step: Draft): void {
-  const label = `pipeline step "${step.id}"`;
-  if (step.op === 'resize') {
-    checkBox(`${label} resize`, step.params);
-    return;
+  if (input !== SOURCE && !StepId.safeParse(input).success) {
+    throw invalid(`step "${id}" reads ${quote(input)}, which does not exist`);
   }
-  checkQuality(label, step.op, step.params);
-  checkResize(label, step.op, step.params);
-  checkDenoise(label, step.op, step.params);
+  return [input];
 }
 
-function draft(raw: unknown, index: number): Draft {
+/** One step, its params checked by the operation's shared schema (a resize step's params are its box). */
+function draft(raw: unknown, index: number, readers: ReadonlySet<string>): StepSpec {
   if (!isObject(raw)) throw invalid(`step ${index + 1} must be an object`);
   const id = stepId(raw, index);
   const op = StepOp.safeParse(raw.op);
   if (!op.success || op.data === 'bundle') {
     throw invalid(
-      `step "${id}" has an unknown operation ${JSON.stringify(raw.op)}; expected ${REQUESTABLE.join(', ')}`,
+      `step "${id}" has an unknown operation ${quote(raw.op)}; expected ${REQUESTABLE.join(', ')}`,
     );
   }
   const params = raw.params ?? {};
   if (!isObject(params)) throw invalid(`step "${id}" params must be an object`);
-  const step = { id, op: op.data, params, inputs: stepInputs(raw, id) };
-  checkParams(step);
-  return step;
+  const inputs = stepInputs(raw, id);
+  const label = op.data === 'resize' ? `pipeline step "${id}" resize` : `pipeline step "${id}"`;
+  const checked = checkParams(op.data, label, params);
+  if (!checked.ok) throw new ApiError(422, checked.problem.message);
+  const result = readers.has(id) ? null : id;
+  return StepSpec.parse({ id, op: op.data, params: checked.params, inputs, result });
 }
 
 /**
@@ -60,19 +55,20 @@ function draft(raw: unknown, index: number): Draft {
  * too). Validated as a DAG (unknown step or operation, missing input, cycle, too many steps → 422 naming
  * the step). Steps no other step reads are the job's results, keyed by their id.
  */
-export function parsePipeline(raw: string | null): StepSpec[] | null {
+export function parsePipeline(raw: string | null, maxSteps: number): StepSpec[] | null {
   if (raw === null) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (error) {
-    throw new ApiError(422, `Invalid pipeline JSON: ${(error as Error).message}`);
-  }
+  const json = parseJson(raw, 'Invalid pipeline JSON');
   if (!Array.isArray(json)) throw invalid('expected a JSON array of steps');
-  const drafts = json.map(draft);
-  const read = new Set(drafts.flatMap((step) => step.inputs));
-  const steps = drafts.map((step) => ({ ...step, result: read.has(step.id) ? null : step.id }));
-  const result = validateDag(steps);
+  if (json.length > maxSteps) throw invalid(`a job has at most ${maxSteps} steps`);
+  const readers = new Set(
+    json
+      .flatMap((step) =>
+        isObject(step) ? [step.input, ...(Array.isArray(step.inputs) ? step.inputs : [])] : [],
+      )
+      .filter((input): input is string => typeof input === 'string'),
+  );
+  const steps = json.map((step, index) => draft(step, index, readers));
+  const result = validateDag(steps, maxSteps);
   if (!result.ok) throw invalid(result.problem.message);
   return result.steps;
 }

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Operation, StepSpec } from '../../../shared/events/operations.ts';
+import type { Operation, OperationParams, StepSpec } from '../../../shared/events/operations.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { stepsFromOperations } from '../../../shared/plan/dag.ts';
+import { safeFilename } from '../../../shared/storage/filename.ts';
 import type { IntakeConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
-import { readForm } from './form.ts';
+import { type RawForm, readForm } from './form.ts';
 import { inspectImage, type UploadedImage } from './image.ts';
-import { checkOutputSizes } from './limits.ts';
-import { checkOperationParams, type Params, parseOperationParams, parseOperations } from './operations.ts';
+import { checkComputeBudget, checkOutputSizes } from './limits.ts';
+import { parseOperationParams, parseOperations } from './operations.ts';
 import { checkPipelineFormats, parsePipeline } from './pipeline.ts';
 import { checkWebhookUrl } from './webhook.ts';
 
@@ -15,10 +16,11 @@ import { checkWebhookUrl } from './webhook.ts';
 export type Submission = Readonly<{
   bytes: Buffer;
   sha256: string;
+  /** The declared name, sanitised: no path, no control characters, bounded length. */
   originalName: string;
   image: UploadedImage;
   operations: Operation[];
-  operationParams: Record<string, Params>;
+  operationParams: OperationParams;
   pipeline: StepSpec[] | null;
   webhookUrl: string | null;
 }>;
@@ -32,30 +34,30 @@ function checkSameFormat(operations: readonly Operation[], format: string): void
 
 /**
  * The contract's rules 2–10, in order, first failure wins (rule 1, the API key, is middleware).
- * Then the additive checks: the pipeline DAG and the output size limit.
+ * Then the additive checks: the pipeline DAG, the output size limit and the compute budget.
  */
 export async function validateSubmission(
-  body: Readonly<Record<string, unknown>>,
+  raw: RawForm,
   config: IntakeConfig,
   log: Logger,
 ): Promise<Submission> {
-  const form = readForm(body, config.maxUploadBytes);
-  const bytes = Buffer.from(await form.file.arrayBuffer());
-  const image = await inspectImage(bytes, form.file.type, config.maxInputPixels);
+  const form = readForm(raw, config.maxUploadBytes);
+  const { bytes } = form.file;
+  const image = await inspectImage(bytes, form.file.declaredType, config.maxInputPixels);
   const operations = parseOperations(form.operations);
   const operationParams = parseOperationParams(form.operationParams, operations);
-  checkOperationParams(operationParams);
   const webhookUrl = await checkWebhookUrl(form.webhookUrl, config.webhookAllowedHosts, log);
   // With a pipeline, the pipeline is what runs; `operations` is kept for reference clients.
   if (form.pipeline === null) checkSameFormat(operations, image.format);
-  const pipeline = parsePipeline(form.pipeline);
+  const pipeline = parsePipeline(form.pipeline, config.maxPipelineSteps);
   if (pipeline !== null) checkPipelineFormats(pipeline, image.format);
   const steps = pipeline ?? stepsFromOperations(operations, operationParams);
   checkOutputSizes(steps, image, config.maxOutputPixels);
+  checkComputeBudget(steps, image, config.maxJobCostSeconds);
   return {
     bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'),
-    originalName: form.file.name || 'image',
+    originalName: safeFilename(form.file.name),
     image,
     operations,
     operationParams,

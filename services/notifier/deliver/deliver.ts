@@ -4,7 +4,7 @@ import type { Bus } from '../../../shared/bus/connect.ts';
 import { eventIdFor } from '../../../shared/bus/eventlog.ts';
 import type { NewEvent } from '../../../shared/events/events.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { assertPublicWebhookUrl, WebhookUrlForbiddenError } from '../../../shared/net/ssrf.ts';
+import { WebhookUrlForbiddenError } from '../../../shared/net/ssrf.ts';
 import { type Delivery, parseDelivery, UnparsableDeliveryError } from '../delivery.ts';
 import type { DeliveryLedger } from '../ledger/ledger.ts';
 import type { RabbitLink } from '../rabbit/link.ts';
@@ -102,10 +102,12 @@ async function attemptOnce(deps: DeliverDeps, delivery: Delivery, attempt: numbe
     [HEADERS.attempt]: String(attempt),
   };
   try {
-    const statusCode = await deps.breakers.for(delivery.url).execute(async () => {
-      await assertPublicWebhookUrl(delivery.url, deps.allow);
-      return postWebhook(delivery.url, body, headers, { timeoutMs: deps.timeoutMs, allow: deps.allow });
-    });
+    // The SSRF guard runs inside: on the address each hop actually connects to.
+    const statusCode = await deps.breakers
+      .for(delivery.url)
+      .execute(() =>
+        postWebhook(delivery.url, body, headers, { timeoutMs: deps.timeoutMs, allow: deps.allow }),
+      );
     return { ok: true, statusCode };
   } catch (error) {
     if (error instanceof BrokenCircuitError) return { ok: 'circuit-open' };

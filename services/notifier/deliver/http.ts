@@ -1,4 +1,5 @@
-import { assertPublicWebhookUrl } from '../../../shared/net/ssrf.ts';
+import { Agent, request } from 'undici';
+import { checkWebhookTarget, guardedLookup, type Resolver } from '../../../shared/net/ssrf.ts';
 
 /** The sink answered, but not with 2xx (or redirected once too often). */
 export class WebhookHttpError extends Error {
@@ -8,11 +9,19 @@ export class WebhookHttpError extends Error {
   }
 }
 
-export type PostOptions = Readonly<{ timeoutMs: number; allow: readonly string[]; maxRedirects?: number }>;
+export type PostOptions = Readonly<{
+  timeoutMs: number;
+  allow: readonly string[];
+  maxRedirects?: number;
+  /** Name resolution used at connect time (the system's by default). */
+  resolve?: Resolver;
+}>;
 
 /**
- * POSTs one webhook; resolves with the 2xx status. The whole exchange, redirects included, has one
- * deadline. A redirect is followed (same method and body) only after its target passes the SSRF guard.
+ * POSTs one webhook with undici; resolves with the 2xx status. The whole exchange, redirects included,
+ * has one deadline. Every hop (the first one too) passes the SSRF guard where it counts: an address
+ * literal before the request, a name inside the socket's own lookup, so the address checked is the one
+ * connected to. Connections are not pooled across deliveries (a fresh Agent per delivery).
  */
 export async function postWebhook(
   url: string,
@@ -21,25 +30,49 @@ export async function postWebhook(
   options: PostOptions,
 ): Promise<number> {
   const signal = AbortSignal.timeout(options.timeoutMs);
-  let target = url;
-  for (let hop = 0; ; hop++) {
-    let response: Response;
-    try {
-      response = await fetch(target, { method: 'POST', body, headers, redirect: 'manual', signal });
-    } catch (error) {
-      throw describe(error, options.timeoutMs);
+  const lookup = guardedLookup(options.allow, options.resolve);
+  const guarded = new Agent({ connect: { lookup } });
+  const trusted = new Agent();
+  try {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const { trusted: allowListed } = checkWebhookTarget(target, options.allow);
+      let response: Awaited<ReturnType<typeof request>>;
+      try {
+        response = await request(target, {
+          method: 'POST',
+          body,
+          headers,
+          signal,
+          dispatcher: allowListed ? trusted : guarded,
+        });
+      } catch (error) {
+        throw describe(error, options.timeoutMs);
+      }
+      await response.body.dump().catch(() => {});
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) return status;
+      const raw = response.headers.location;
+      const location = Array.isArray(raw) ? raw[0] : raw;
+      const redirect = status >= 300 && status < 400 && location !== undefined;
+      if (!redirect || hop >= (options.maxRedirects ?? 3)) throw new WebhookHttpError(status);
+      target = new URL(location, target).toString();
     }
-    await response.body?.cancel().catch(() => {});
-    if (response.status >= 200 && response.status < 300) return response.status;
-    const location = response.headers.get('location');
-    const redirect = response.status >= 300 && response.status < 400 && location !== null;
-    if (!redirect || hop >= (options.maxRedirects ?? 3)) throw new WebhookHttpError(response.status);
-    target = new URL(location, target).toString();
-    await assertPublicWebhookUrl(target, options.allow);
+  } finally {
+    await Promise.all([guarded.destroy(), trusted.destroy()]).catch(() => {});
   }
 }
 
+/** The guard's own errors pass through unchanged (a refused target is final); others get their cause. */
 function describe(error: unknown, timeoutMs: number): Error {
+  const guard = [error, (error as { cause?: unknown }).cause].find(
+    (candidate) =>
+      candidate instanceof Error &&
+      ['WEBHOOK_URL_FORBIDDEN', 'WEBHOOK_URL_UNRESOLVED'].includes(
+        String((candidate as { code?: unknown }).code),
+      ),
+  );
+  if (guard instanceof Error) return guard;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return new Error(`timed out after ${timeoutMs} ms`);
   }

@@ -1,5 +1,5 @@
 import type { NewEvent, RunStep, StepOutput } from '../../../shared/events/events.ts';
-import { SOURCE, type StepSpec } from '../../../shared/events/operations.ts';
+import { opParamsOf, SOURCE, type StepSpec } from '../../../shared/events/operations.ts';
 import { stepsFromOperations, validateDag, withBundle } from '../../../shared/plan/dag.ts';
 import { keys } from '../../../shared/storage/storage.ts';
 import { evolve, isFinished, type JobState } from './plan.ts';
@@ -98,8 +98,7 @@ function command(
   return {
     jobId: state.jobId,
     stepId: spec.id,
-    op: spec.op,
-    params: spec.params,
+    ...opParamsOf(spec),
     inputs,
     outputKey: outputKeyFor(state.jobId, spec, inputFormat),
     originalName: source.originalName,
@@ -124,8 +123,8 @@ export function outputKeyFor(jobId: string, spec: StepSpec, inputFormat: string)
     case 'bundle':
       return keys.bundle(jobId, spec.id);
     default: {
-      const never: never = spec.op;
-      throw new Error(`unknown op ${String(never)}`);
+      const never: never = spec;
+      throw new Error(`unknown op ${JSON.stringify(never)}`);
     }
   }
 }

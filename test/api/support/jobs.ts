@@ -10,6 +10,7 @@ export type JobBody = {
   result_urls: Record<string, string>;
   archive_url: string | null;
   metadata: Record<string, unknown>;
+  metadata_url: string | null;
   error_message: string | null;
   created_at: string;
   expires_at: string;
