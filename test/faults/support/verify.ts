@@ -90,10 +90,12 @@ async function checkDownloads(url: string, jobId: string): Promise<string | null
     status: string;
     operations: string[];
     result_urls: Record<string, string>;
+    metadata_url?: string | null;
   };
   if (job.status !== 'COMPLETED') return `status ${job.status}`;
   for (const op of job.operations) {
-    const link = job.result_urls[op];
+    // EXIF is reported in the body; its JSON file is linked as `metadata_url` (not a result URL).
+    const link = op === 'metadata' ? (job.metadata_url ?? undefined) : job.result_urls[op];
     if (link === undefined) return `no link for ${op}`;
     const file = await fetch(link);
     if (file.status !== 200) return `${op}: download answered ${file.status}`;
