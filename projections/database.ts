@@ -108,12 +108,25 @@ export const READ_MODEL_TABLES = [
  * emit `error`; without a listener that would crash the process. The pool already discards the broken
  * client, and the next query reconnects (or fails, and the caller answers 503), so it is only reported.
  */
+export type DbTimeouts = Readonly<{ connectTimeoutMs: number; statementTimeoutMs: number }>;
+
+/**
+ * Every query has a deadline: connecting, the server-side statement, and the client-side wait (a
+ * stalled socket the server never answers on) each fail instead of hanging.
+ */
 export function createDb(
   connectionString: string,
   max = 10,
   onIdleError: (error: Error) => void = () => {},
+  timeouts: DbTimeouts = { connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 },
 ): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString, max });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    statement_timeout: timeouts.statementTimeoutMs,
+    query_timeout: timeouts.statementTimeoutMs + 2_000,
+  });
   pool.on('error', onIdleError);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -12,7 +12,7 @@ const config = readConfig(process.env);
 const { infra } = config;
 const log = createLogger('denoiser', { level: infra.logLevel, pretty: infra.logPretty });
 const storage = new Storage(infra.s3);
-await storage.ensureBucket(log);
+await storage.ensureBucketWhenUp(log);
 
 // Lower priority than the converter, so conversions get a core first (thread policy, threads.ts).
 lowerPriority(config.nice);
@@ -25,7 +25,7 @@ const sessions = await prepareModels({
 });
 
 lowerPriority(config.nice); // again, for threads the model set-up started
-const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser' });
+const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'denoiser', log });
 const stop = new AbortController();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
 const execute = executeDenoise({
@@ -52,6 +52,7 @@ await runStepWorker({
   concurrency: config.concurrency,
   ackWaitMs: infra.ackWaitMs,
   maxDeliver: infra.maxDeliver,
+  retryBudgetMs: infra.stepRetryBudgetMs,
   execute,
   signal: stop.signal,
 });

@@ -22,20 +22,27 @@ async function probe(checks: Readonly<Record<string, Check>>) {
   return { healthy, body: { status: healthy ? 'healthy' : 'unhealthy', dependencies } };
 }
 
-/** Liveness, and readiness/health: each dependency answers `ok` or `unreachable` (503 when one is down). */
+/**
+ * Liveness; readiness (what a submission needs: NATS, S3, Redis — not Postgres, so a load balancer keeps
+ * sending submissions while the read model's database is down); health (every dependency). Each
+ * dependency answers `ok` or `unreachable`, 503 when one is down.
+ */
 export function healthApi({ db, bus, storage, redis }: IntakeDeps) {
-  const checks: Record<string, Check> = {
-    database: () => sql`select 1`.execute(db),
+  const submissions: Record<string, Check> = {
     redis: () => redis.ping(),
     nats: () => bus.nc.flush(),
     storage: () => storage.ping(),
   };
-  const report = async (c: { json: (body: unknown, status: 200 | 503) => Response }) => {
+  const everything: Record<string, Check> = { database: () => sql`select 1`.execute(db), ...submissions };
+  const report = async (
+    c: { json: (body: unknown, status: 200 | 503) => Response },
+    checks: Readonly<Record<string, Check>>,
+  ) => {
     const { healthy, body } = await probe(checks);
     return c.json(body, healthy ? 200 : 503);
   };
   return new Hono()
     .get('/livez', (c) => c.json({ status: 'alive' }))
-    .get('/readyz', (c) => report(c))
-    .get('/health', (c) => report(c));
+    .get('/readyz', (c) => report(c, submissions))
+    .get('/health', (c) => report(c, everything));
 }

@@ -10,7 +10,7 @@ import type { IntakeDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
 import { recordAdmissionRefusal } from './metrics.ts';
 import { readRawForm } from './submission/form.ts';
-import { checkIdempotencyKey, fingerprint, IdempotencyKeys } from './submission/idempotency.ts';
+import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
 import { UploadSlots } from './submission/uploads.ts';
 import { type Submission, validateSubmission } from './submission/validate.ts';
 
@@ -31,6 +31,9 @@ function checkEventSize({ bus, config }: IntakeDeps, data: unknown): void {
     );
   }
 }
+
+/** What a 503 (storage or event log unavailable) tells clients to wait. */
+const RETRY_AFTER_SECONDS = '2';
 
 /** Stores the upload and appends `JobSubmitted`: the job exists once this returns. */
 async function submit(deps: IntakeDeps, submission: Submission, jobId: string, requestId: string) {
@@ -56,14 +59,34 @@ async function submit(deps: IntakeDeps, submission: Submission, jobId: string, r
     await storage.put(key, submission.bytes, CONTENT_TYPES[image.format], undefined, submission.sha256);
   } catch (error) {
     deps.log.error({ err: error, jobId }, 'upload could not be stored');
-    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly');
+    throw new ApiError(503, 'Storage unavailable: the upload could not be stored; try again shortly', {
+      'Retry-After': RETRY_AFTER_SECONDS,
+    });
   }
   try {
     await bus.log.append(context, [{ type: 'JobSubmitted', data }]);
   } catch (error) {
+    if (await recorded(deps, jobId)) return; // the append timed out, but the job was stored
     deps.log.error({ err: error, jobId }, 'JobSubmitted could not be appended');
-    throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly');
+    throw new ApiError(503, 'Event log unavailable: the job could not be recorded; try again shortly', {
+      'Retry-After': RETRY_AFTER_SECONDS,
+    });
   }
+}
+
+/**
+ * After a failed append: true when the job was stored all the same. When the log says for sure that it
+ * was not, the upload is deleted; when the log cannot tell, it is left to the expiry sweeper, which
+ * deletes uploads of jobs that were never recorded.
+ */
+async function recorded(deps: IntakeDeps, jobId: string): Promise<boolean> {
+  const history = await deps.bus.log.history(jobId).catch(() => null);
+  if (history === null) return false;
+  if (history.events.some((stored) => stored.event.type === 'JobSubmitted')) return true;
+  await deps.storage
+    .deletePrefixes(keys.jobPrefixes(jobId))
+    .catch((error: unknown) => deps.log.warn({ err: error, jobId }, 'failed upload not deleted'));
+  return false;
 }
 
 /**
@@ -101,14 +124,24 @@ export function processApi(deps: IntakeDeps) {
 
   async function accept(c: Context, submission: Submission) {
     const clientKey = checkIdempotencyKey(c.req.header('idempotency-key'));
-    const jobId = newId();
     const print = fingerprint(submission);
+    let jobId = clientKey === null ? newId() : jobIdFor(config.infra.namespace, clientKey, print);
     if (clientKey !== null) {
       const reservation = await idempotency.reserve(clientKey, print, jobId);
       if (reservation.kind === 'replay') {
-        const history = await bus.log.history(reservation.jobId);
-        const status = statusOf(history.events.map((stored) => stored.event));
-        return c.json({ job_id: reservation.jobId, status }, 202);
+        const history = await bus.log.history(reservation.jobId).catch((error: unknown) => {
+          log.error({ err: error, jobId: reservation.jobId }, 'idempotent replay: history unreadable');
+          throw new ApiError(503, 'Event log unavailable: try again shortly', {
+            'Retry-After': RETRY_AFTER_SECONDS,
+          });
+        });
+        if (history.events.length > 0) {
+          const status = statusOf(history.events.map((stored) => stored.event));
+          return c.json({ job_id: reservation.jobId, status }, 202);
+        }
+        // Reserved, but its job was never recorded (the first request crashed, or is still under way):
+        // submit it now under the reserved id; a concurrent first request's append is de-duplicated.
+        jobId = reservation.jobId;
       }
     }
     try {

@@ -11,7 +11,7 @@ if (config.secretIsDefault) {
     'WEBHOOK_SECRET is not set: webhooks are signed with the development default; set it per deployment',
   );
 }
-const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'notifier' });
+const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'notifier', log });
 const notifier = startNotifier({ config, bus, log, now: () => new Date() });
 log.info(
   {

@@ -1,8 +1,10 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../log.ts';
+import { untilDone } from '../net/retry.ts';
 import { EventLog } from './eventlog.ts';
 import { type BusNames, busNames } from './names.ts';
-import { ensureTopology } from './provision.ts';
+import { DEFAULT_EVENTS_MAX_AGE_MS, DEFAULT_EVENTS_MAX_BYTES, ensureTopology } from './provision.ts';
 import { WorkQueues, within } from './work.ts';
 
 export type Bus = Readonly<{
@@ -25,25 +27,37 @@ export type BusOptions = Readonly<{
   maxDeliver: number;
   workQueueLimit?: number;
   streamReplicas?: number;
+  eventsMaxAgeMs?: number;
+  eventsMaxBytes?: number;
+  /** Where "NATS not reachable yet, retrying" is reported while waiting at start. */
+  log?: Logger;
 }>;
 
-/** Connects (reconnecting forever) and makes sure the topology exists before anything uses it. */
+/**
+ * Connects (waiting for a server that is not up yet, then reconnecting forever) and makes sure the
+ * topology exists before anything uses it; a JetStream that is not ready yet is waited for too.
+ */
 export async function connectBus(options: BusOptions): Promise<Bus> {
   const nc = await connect({
-    servers: options.url,
+    servers: options.url.split(','),
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
   });
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
   const names = busNames(options.namespace);
-  await ensureTopology(jsm, names, {
-    ackWaitMs: options.ackWaitMs,
-    maxDeliver: options.maxDeliver,
-    workQueueLimit: options.workQueueLimit ?? 10_000,
-    replicas: options.streamReplicas ?? 1,
-  });
+  await untilDone('JetStream topology', options.log, () =>
+    ensureTopology(jsm, names, {
+      ackWaitMs: options.ackWaitMs,
+      maxDeliver: options.maxDeliver,
+      workQueueLimit: options.workQueueLimit ?? 10_000,
+      replicas: options.streamReplicas ?? 1,
+      eventsMaxAgeMs: options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
+      eventsMaxBytes: options.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES,
+    }),
+  );
   return Object.freeze({
     nc,
     js,

@@ -15,7 +15,14 @@ export type TopologyOptions = Readonly<{
   maxDeliver: number;
   workQueueLimit: number;
   replicas: number;
+  /** Events older than this are dropped (default 30 days): history outlives the 24 h image retention. */
+  eventsMaxAgeMs: number;
+  /** The events stream's size cap (-1 unlimited); the oldest events go first when it is reached. */
+  eventsMaxBytes: number;
 }>;
+
+export const DEFAULT_EVENTS_MAX_AGE_MS = 30 * 24 * 3_600_000;
+export const DEFAULT_EVENTS_MAX_BYTES = 10 * 1024 ** 3;
 
 const nanos = (ms: number) => ms * 1_000_000;
 
@@ -30,6 +37,8 @@ export async function ensureTopology(jsm: JetStreamManager, names: BusNames, opt
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
+    max_age: nanos(options.eventsMaxAgeMs),
+    max_bytes: options.eventsMaxBytes,
     duplicate_window: nanos(120_000),
     max_msg_size: 1024 * 1024,
     num_replicas: options.replicas,

@@ -29,8 +29,14 @@ export type WorkerDeps = Readonly<{
   now: () => Date;
   worker: string;
   maxDeliver: number;
+  /** Transient failures are retried (with back-off) for this long after the first one (default 10 min). */
+  retryBudgetMs?: number;
   execute: (command: RunStep, context: StepContext) => Promise<StepResult>;
 }>;
+
+export const DEFAULT_RETRY_BUDGET_MS = 600_000;
+/** Longest pause between two attempts of a step, so a dependency that is back is used soon. */
+const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
  * The shape every step worker shares: validate the command, record the start, run, record the outcome.
@@ -89,9 +95,22 @@ export function stepWorker(deps: WorkerDeps) {
         ]);
         return ACK;
       }
-      const retryInMs = backoffMs(attempt);
+      const budgetMs = deps.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+      const failingForMs = now().getTime() - (await firstFailureAt(bus, command, now()));
+      if (failingForMs >= budgetMs) {
+        const error = `gave up after ${Math.round(failingForMs / 1000)} s of transient failures: ${message}`;
+        log.error({ jobId: command.jobId, stepId: command.stepId, attempt }, error);
+        await bus.log.append(stamp(), [
+          { type: 'StepFailed', data: { stepId: command.stepId, error, attempts: attempt } },
+        ]);
+        return ACK;
+      }
+      const retryInMs = Math.max(
+        100,
+        Math.min(backoffMs(attempt), MAX_RETRY_DELAY_MS, budgetMs - failingForMs),
+      );
       log.warn(
-        { err: error, jobId: command.jobId, stepId: command.stepId, attempt },
+        { err: error, jobId: command.jobId, stepId: command.stepId, attempt, failingForMs, retryInMs },
         'step failed; will retry',
       );
       await bus.log.append(
@@ -102,6 +121,16 @@ export function stepWorker(deps: WorkerDeps) {
       return { kind: 'nak', delayMs: retryInMs };
     }
   };
+}
+
+/** When this step's current run of transient failures began: its first `StepRetrying`, else now. */
+async function firstFailureAt(bus: Bus, command: RunStep, now: Date): Promise<number> {
+  const history = await bus.log.history(command.jobId).catch(() => null);
+  for (const { event } of history?.events ?? []) {
+    if (event.type === 'StepRetrying' && event.data.stepId === command.stepId)
+      return Date.parse(event.metadata.time);
+  }
+  return now.getTime();
 }
 
 /** A command that cannot be read is terminated; its job (if it can be told) gets a failure with the reason. */
@@ -130,6 +159,7 @@ export type RunWorkerOptions = Readonly<{
   concurrency: number;
   ackWaitMs: number;
   maxDeliver: number;
+  retryBudgetMs?: number;
   execute: WorkerDeps['execute'];
   signal: AbortSignal;
 }>;
@@ -150,6 +180,7 @@ export async function runStepWorker(options: RunWorkerOptions): Promise<void> {
     now: () => new Date(),
     worker,
     maxDeliver: options.maxDeliver,
+    retryBudgetMs: options.retryBudgetMs,
     execute: async (command, context) => {
       const started = performance.now();
       try {
@@ -169,4 +200,19 @@ export async function runStepWorker(options: RunWorkerOptions): Promise<void> {
     log,
     signal: options.signal,
   }).finally(() => capacity.stop());
+}
+
+export type StepWorker = Readonly<{ done: Promise<void>; stop: () => Promise<void> }>;
+
+/** Starts a step worker's loop (what each worker's `main.ts` and the tests run); `stop` drains it. */
+export function startStepWorker(options: Omit<RunWorkerOptions, 'signal'>): StepWorker {
+  const stop = new AbortController();
+  const done = runStepWorker({ ...options, signal: stop.signal });
+  return {
+    done,
+    async stop() {
+      stop.abort();
+      await done;
+    },
+  };
 }

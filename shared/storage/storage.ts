@@ -16,6 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config/infra.ts';
 import type { Logger } from '../log.ts';
+import { untilDone } from '../net/retry.ts';
 import { attachment } from './filename.ts';
 
 /** Object key layout. Deterministic, so a retried step overwrites instead of duplicating. */
@@ -63,6 +64,11 @@ export class Storage {
     this.client = makeClient(config, config.endpoint);
     this.signer =
       config.publicEndpoint === config.endpoint ? this.client : makeClient(config, config.publicEndpoint);
+  }
+
+  /** `ensureBucket`, waiting (with back-off) for an S3 server that is not reachable yet. */
+  ensureBucketWhenUp(log: Logger, signal?: AbortSignal): Promise<LifecycleOutcome> {
+    return untilDone('S3 storage', log, () => this.ensureBucket(log), signal);
   }
 
   /** Creates the bucket if missing and puts the lifecycle rules back if they drifted. */
@@ -155,14 +161,32 @@ export class Storage {
   async get(key: string): Promise<Buffer> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
+    const body = out.Body as Readable;
+    // A reset mid-body rejects the read below; the listener keeps the error from reaching the process.
+    body.on('error', () => {});
     const bytes = await out.Body.transformToByteArray();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // a view, not a second copy
   }
 
+  /** The object's body; a reset connection ends it with an error the caller must handle (it is piped). */
   async getStream(key: string): Promise<Readable> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (out.Body === undefined) throw new Error(`object ${key} has no body`);
     return out.Body as Readable;
+  }
+
+  /** Every key under `prefix` (paged), with its last-modified time. */
+  async *list(prefix: string): AsyncGenerator<Readonly<{ key: string; lastModified: Date }>> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key !== undefined) yield { key: item.Key, lastModified: item.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
   }
 
   /**
@@ -231,6 +255,14 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    // A server that never answers, or a socket that stalls, fails the request instead of holding a step
+    // for ever (NodeHttpHandler options; without throwOnRequestTimeout the SDK only logs a warning).
+    requestHandler: {
+      connectionTimeout: config.connectTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: config.requestTimeoutMs,
+    },
   });
 }
 

@@ -16,15 +16,19 @@ describe('running the API: health, degraded dependencies, overload, docs and met
   });
   after(() => h.close());
 
-  it('reports every dependency on /api/health and /api/readyz; /api/livez is just alive', async () => {
-    for (const path of ['/api/health', '/api/readyz']) {
-      const response = await h.app.request(path);
-      assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), {
-        status: 'healthy',
-        dependencies: { database: 'ok', redis: 'ok', nats: 'ok', storage: 'ok' },
-      });
-    }
+  it('reports every dependency on /api/health, what submissions need on /api/readyz; livez is just alive', async () => {
+    const health = await h.app.request('/api/health');
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), {
+      status: 'healthy',
+      dependencies: { database: 'ok', redis: 'ok', nats: 'ok', storage: 'ok' },
+    });
+    const ready = await h.app.request('/api/readyz');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), {
+      status: 'healthy',
+      dependencies: { redis: 'ok', nats: 'ok', storage: 'ok' },
+    });
     assert.deepEqual(await (await h.app.request('/api/livez')).json(), { status: 'alive' });
   });
 
@@ -40,6 +44,13 @@ describe('running the API: health, degraded dependencies, overload, docs and met
         status: 'unhealthy',
         dependencies: { database: 'unreachable', redis: 'unreachable', nats: 'ok', storage: 'ok' },
       });
+      const ready = await app.request('/api/readyz');
+      assert.equal(ready.status, 503, 'redis is down: keyed submissions cannot be served');
+      assert.deepEqual((await ready.json()).dependencies, {
+        redis: 'unreachable',
+        nats: 'ok',
+        storage: 'ok',
+      });
       const jobId = await expectAccepted(
         post(app, { bytes: await samplePng(), name: 'a.png' }, { operations: '["webp"]' }),
       );
@@ -48,6 +59,18 @@ describe('running the API: health, degraded dependencies, overload, docs and met
       assert.equal(((await read.json()) as { job_id: string }).job_id, jobId);
     } finally {
       redis.disconnect();
+      await db.destroy();
+    }
+  });
+
+  it('stays ready while Postgres is down: readiness does not depend on the read model', async () => {
+    const db = createDb('postgres://root@127.0.0.1:1/nowhere', 1);
+    const app = createApp({ ...h, db, now: () => new Date(), newId: randomUUID });
+    try {
+      const ready = await app.request('/api/readyz');
+      assert.equal(ready.status, 200);
+      assert.equal((await app.request('/api/health')).status, 503);
+    } finally {
       await db.destroy();
     }
   });

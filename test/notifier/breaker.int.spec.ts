@@ -43,18 +43,54 @@ describe('circuit breaker per destination host', () => {
     const latencyMs = receipt.at - completedAt;
     assert.ok(latencyMs < 900, `healthy sink waited ${latencyMs} ms`);
 
-    // The dead host was not called again: its deliveries were refused by the open circuit and retried.
-    for (const jobId of queued) await s.waitForEvent(jobId, 'WebhookFailed');
+    // The dead host was not called again, and no attempt was used up while its circuit was open: the
+    // three attempts (300 ms apart) would all be gone by now if a refusal counted as one.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(down.received.length, 2, 'no request reached the host while its circuit was open');
-    const history = await s.history(queued[0] ?? '');
-    const errors = history.flatMap((e) => (e.type === 'WebhookAttempted' ? [e.data.error] : []));
-    assert.equal(errors.length, 3);
-    for (const error of errors)
-      assert.match(error ?? '', /^circuit open for 127\.0\.0\.1:\d+; not attempted$/);
+    for (const jobId of queued) {
+      const types = (await s.history(jobId)).map((event) => event.type);
+      assert.ok(!types.includes('WebhookAttempted'), `${jobId}: ${types.join(',')}`);
+      assert.ok(!types.includes('WebhookFailed'), `${jobId}: ${types.join(',')}`);
+    }
+    assert.equal((await s.deadLetters()).length, 0);
+  });
+});
+
+describe('an open circuit delays deliveries instead of using up their attempts', () => {
+  let s: NotifierSystem;
+  let sink: Sink;
+  before(async () => {
+    let healedAt = Number.POSITIVE_INFINITY;
+    sink = await startSink({ '/hook': () => ({ status: Date.now() < healedAt ? 503 : 200 }) });
+    sink.on('/heal', () => {
+      healedAt = Date.now();
+      return { status: 200 };
+    });
+    s = await startNotifierSystem({
+      WEBHOOK_BREAKER_THRESHOLD: '2',
+      WEBHOOK_BREAKER_HALF_OPEN_MS: '1000',
+      WEBHOOK_RETRY_DELAYS_MS: '300,300',
+    });
+  });
+  after(async () => {
+    await s.close();
+    await sink.close();
+  });
+
+  it('every delivery arrives after a receiver outage longer than all its retry delays', async () => {
+    const jobs = await Promise.all(Array.from({ length: 6 }, () => s.completeJob(sink.url('/hook'))));
     await waitFor(
-      () => s.deadLetters(),
-      (dead) => dead.length === 0,
-      5000,
-    ).catch(() => []);
+      async () => sink.requests('/hook').length,
+      (n) => n >= 2,
+      10_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // ≫ 300 + 300 ms of retry delays
+    await fetch(sink.url('/heal'));
+    for (const jobId of jobs) await s.waitForEvent(jobId, 'WebhookDelivered', 20_000);
+    for (const jobId of jobs) {
+      const types = (await s.history(jobId)).map((event) => event.type);
+      assert.ok(!types.includes('WebhookFailed'), `${jobId}: ${types.join(',')}`);
+    }
+    assert.equal((await s.deadLetters()).length, 0);
   });
 });

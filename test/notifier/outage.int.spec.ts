@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startProxy } from '../faults/support/proxy.ts';
 import { waitFor } from '../support/harness.ts';
-import { startProxy } from './support/proxy.ts';
 import { type Sink, startSink } from './support/sink.ts';
 import { count, type NotifierSystem, RABBIT_URL, startNotifierSystem } from './support/system.ts';
 

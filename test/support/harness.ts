@@ -165,7 +165,8 @@ export async function startHarness(overrides: Record<string, string> = {}) {
       return (await bus.log.history(jobId)).events.map((stored) => stored.event);
     },
     /** One pass of the retention sweeper, at `at` (default: now). */
-    sweepExpired: (at: Date = new Date()) => sweepExpired({ db, bus, storage, log, now: () => at }, 100),
+    sweepExpired: (at: Date = new Date()) =>
+      sweepExpired({ bus, storage, log, now: () => at, retentionMs: infra.s3.retentionSeconds * 1000 }, 100),
     async close() {
       await harness.stop();
       await deleteRedisKeys(redis, `${infra.namespace}:*`);

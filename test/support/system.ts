@@ -15,6 +15,8 @@ const SERVICES = {
   converter: ['services/converter/main.ts', 'converter consuming'],
   denoiser: ['services/denoiser/main.ts', 'denoiser consuming'],
   intake: ['services/intake/main.ts', 'intake listening'],
+  notifier: ['services/notifier/main.ts', 'notifier consuming'],
+  expiry: ['services/expiry/main.ts', 'expiry sweeping'],
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 
@@ -46,8 +48,13 @@ export async function startSystem(
     return service;
   };
   // projections first (it migrates the database), the rest in parallel
-  if (names.includes('projections')) await start('projections');
-  await Promise.all(names.filter((name) => name !== 'projections').map((name) => start(name)));
+  try {
+    if (names.includes('projections')) await start('projections');
+    await Promise.all(names.filter((name) => name !== 'projections').map((name) => start(name)));
+  } catch (error) {
+    for (const service of processes.values()) await service.kill('SIGKILL'); // none left behind
+    throw error;
+  }
   return {
     env,
     url: `http://127.0.0.1:${port}`,

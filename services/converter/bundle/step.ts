@@ -28,9 +28,13 @@ export async function runBundle(storage: Storage, command: RunStep): Promise<Ste
   archive.on('error', (error: ArchiverError) => counter.destroy(error));
   archive.on('warning', (error: ArchiverError) => counter.destroy(error));
   archive.pipe(counter);
+  // archiver does not listen to its sources: a source that fails (a reset S3 connection) ends the ZIP
+  // stream with that error, so the upload rejects and the step is retried, instead of an unhandled
+  // 'error' event ending the process.
+  const fail = (error: Error) => counter.destroy(error);
   for (const entry of entryNames(command.inputs)) {
     archive.append(
-      lazy(() => storage.getStream(entry.key)),
+      lazy(() => storage.getStream(entry.key), fail),
       { name: entry.name, store: entry.store },
     );
   }
@@ -74,13 +78,17 @@ export function entryNames(
 }
 
 /** A stream that opens its source on first read (archiver reads entries one after the other). */
-function lazy(open: () => Promise<Readable>): Readable {
-  return Readable.from(
+function lazy(open: () => Promise<Readable>, onError: (error: Error) => void): Readable {
+  const stream = Readable.from(
     (async function* () {
-      yield* await open();
+      const source = await open();
+      source.on('error', () => {}); // surfaces through the iteration below
+      yield* source;
     })(),
     { objectMode: false },
   );
+  stream.on('error', onError);
+  return stream;
 }
 
 class ByteCounter extends Transform {

@@ -23,6 +23,19 @@ export function fingerprint(submission: Submission): string {
   return sha256(canonical({ file, operations, operationParams, pipeline, webhookUrl }));
 }
 
+/**
+ * The job id of a keyed request: a UUID (version 5 layout) from the namespace, the key and the request's
+ * fingerprint. Every retry of one request names the same job, so an append that timed out but was
+ * stored is de-duplicated (its event id derives from the job id) instead of becoming a second job.
+ */
+export function jobIdFor(namespace: string, clientKey: string, print: string): string {
+  const hex = sha256(`${namespace}\n${clientKey}\n${print}`).slice(0, 32).split('');
+  hex[12] = '5';
+  hex[16] = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 export type Reservation = Readonly<{ kind: 'reserved' }> | Readonly<{ kind: 'replay'; jobId: string }>;
 
 // Deletes the key only if it still holds this job's reservation.

@@ -8,9 +8,9 @@ import { WebhookUrlForbiddenError } from '../../../shared/net/ssrf.ts';
 import { type Delivery, parseDelivery, UnparsableDeliveryError } from '../delivery.ts';
 import type { DeliveryLedger } from '../ledger/ledger.ts';
 import type { RabbitLink } from '../rabbit/link.ts';
-import { attemptOf, type RabbitNames } from '../rabbit/topology.ts';
+import { attemptOf, type RabbitNames, routingKeyFor } from '../rabbit/topology.ts';
 import { HEADERS, signatureHeader } from '../sign/sign.ts';
-import { type HostBreakers, hostOf } from './breakers.ts';
+import type { HostBreakers } from './breakers.ts';
 import { postWebhook } from './http.ts';
 
 export type DeliverDeps = Readonly<{
@@ -33,7 +33,8 @@ export type Settle = 'ack' | 'reject' | 'requeue';
 
 type AttemptResult =
   | Readonly<{ ok: true; statusCode: number }>
-  | Readonly<{ ok: false; error: string; permanent: boolean }>;
+  | Readonly<{ ok: false; error: string; permanent: boolean }>
+  | Readonly<{ ok: 'circuit-open' }>;
 
 /** One delivery message from the work queue: at most one successful webhook per delivery id. */
 export function deliverHandler(deps: DeliverDeps) {
@@ -53,6 +54,17 @@ export function deliverHandler(deps: DeliverDeps) {
     try {
       if (await settledBefore(deps, delivery)) return 'ack'; // another copy finished while we waited
       const result = await attemptOnce(deps, delivery, attempt);
+      if (result.ok === 'circuit-open') {
+        // Nothing was sent, so no attempt is used up: it waits in the wait queue, then comes back on the
+        // same attempt, behind the deliveries to other hosts (confirmed before this copy is acked).
+        await deps.link.publish(deps.names.waitExchange, routingKeyFor(attempt), msg.content, {
+          messageId: msg.properties.messageId,
+          contentType: msg.properties.contentType,
+          headers: msg.properties.headers,
+        });
+        deps.log.debug({ deliveryId: delivery.deliveryId, attempt }, 'circuit open; delivery delayed');
+        return 'ack';
+      }
       if (result.ok) {
         await recordDelivered(deps, delivery, result.statusCode, attempt);
         return 'ack';
@@ -98,13 +110,7 @@ async function attemptOnce(deps: DeliverDeps, delivery: Delivery, attempt: numbe
       );
     return { ok: true, statusCode };
   } catch (error) {
-    if (error instanceof BrokenCircuitError) {
-      return {
-        ok: false,
-        error: `circuit open for ${hostOf(delivery.url)}; not attempted`,
-        permanent: false,
-      };
-    }
+    if (error instanceof BrokenCircuitError) return { ok: 'circuit-open' };
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, error: message, permanent: error instanceof WebhookUrlForbiddenError };
   }

@@ -18,8 +18,13 @@ export type RabbitNames = Readonly<{
   dlx: string;
   deadExchange: string;
   deadQueue: string;
+  /** Deliveries refused by an open circuit wait here (CIRCUIT_WAIT_MS), then return on the same attempt. */
+  waitExchange: string;
+  waitQueue: string;
   retryQueue: (attempt: number) => string;
 }>;
+
+export const CIRCUIT_WAIT_MS = 2000;
 
 export function rabbitNames(namespace: string): RabbitNames {
   return Object.freeze({
@@ -28,6 +33,8 @@ export function rabbitNames(namespace: string): RabbitNames {
     dlx: `${namespace}.dlx`,
     deadExchange: `${namespace}.dlx.dead`,
     deadQueue: `${namespace}.webhooks.dead`,
+    waitExchange: `${namespace}.webhooks.wait`,
+    waitQueue: `${namespace}.webhooks.wait`,
     retryQueue: (attempt: number) => `${namespace}.webhooks.retry.${attempt}`,
   });
 }
@@ -51,6 +58,14 @@ export async function assertTopology(ch: Channel, names: RabbitNames, delaysMs: 
   await ch.bindQueue(names.queue, names.exchange, 'attempt.*');
   await ch.assertQueue(names.deadQueue, { durable: true });
   await ch.bindQueue(names.deadQueue, names.deadExchange, '');
+  // No dead-letter routing key: a waited message goes back with its own (`attempt.k`), so no attempt is used.
+  await ch.assertExchange(names.waitExchange, 'topic', { durable: true });
+  await ch.assertQueue(names.waitQueue, {
+    durable: true,
+    messageTtl: CIRCUIT_WAIT_MS,
+    deadLetterExchange: names.exchange,
+  });
+  await ch.bindQueue(names.waitQueue, names.waitExchange, 'attempt.*');
   for (const [index, delay] of delaysMs.entries()) {
     const attempt = index + 1;
     await ch
@@ -95,6 +110,7 @@ export async function unbindStaleRetries(
 /** Removes everything `assertTopology` created (tests and benchmarks clean up after themselves). */
 export async function deleteTopology(ch: Channel, names: RabbitNames, levels = MAX_RETRY_LEVELS) {
   for (let attempt = 1; attempt <= levels; attempt++) await ch.deleteQueue(names.retryQueue(attempt));
-  for (const queue of [names.queue, names.deadQueue]) await ch.deleteQueue(queue);
-  for (const exchange of [names.exchange, names.dlx, names.deadExchange]) await ch.deleteExchange(exchange);
+  for (const queue of [names.queue, names.deadQueue, names.waitQueue]) await ch.deleteQueue(queue);
+  for (const exchange of [names.exchange, names.dlx, names.deadExchange, names.waitExchange])
+    await ch.deleteExchange(exchange);
 }

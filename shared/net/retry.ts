@@ -1,0 +1,31 @@
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import type { Logger } from '../log.ts';
+
+/**
+ * Runs `action` until it succeeds: a dependency that is down at start is waited for (back-off from
+ * 250 ms to 5 s, each failure logged) instead of ending the process. cockatiel's retry policy does the
+ * counting and the back-off.
+ */
+export async function untilDone<T>(
+  what: string,
+  log: Logger | undefined,
+  action: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const policy = retry(handleAll, {
+    maxAttempts: Number.MAX_SAFE_INTEGER,
+    backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 5000 }),
+  });
+  const listener = policy.onRetry((reason) => {
+    const err = 'error' in reason ? (reason.error as Error).message : 'unexpected value';
+    log?.warn(
+      { err, attempt: reason.attempt, retryInMs: Math.round(reason.delay) },
+      `${what} not ready yet; retrying`,
+    );
+  });
+  try {
+    return await policy.execute(() => action(), signal);
+  } finally {
+    listener.dispose();
+  }
+}
