@@ -21,6 +21,8 @@ export type QueueWait = Readonly<{
   waitMs: number;
   depth: QueueDepth;
   capacity: QueueCapacity;
+  /** The depth is the last good reading: the bus did not answer this time. */
+  stale: boolean;
 }>;
 
 /**
@@ -32,7 +34,7 @@ export function expectedWaitMs(depth: QueueDepth, capacity: QueueCapacity, defau
   return (depth.waiting * serviceMs) / Math.max(1, capacity.concurrency);
 }
 
-type Reading = { depth: QueueDepth; at: number };
+type Reading = { depth: QueueDepth; at: number; stale: boolean };
 
 /**
  * Admission that follows the real wait, per queue: a job is refused (429 + Retry-After) only when a
@@ -53,10 +55,10 @@ export class Admission {
 
   /** The expected wait of each queue now. Throws 503 when the bus cannot say. */
   async wait(queue: Queue): Promise<QueueWait> {
-    const { depth } = await this.reading(queue);
+    const { depth, stale } = await this.reading(queue);
     const capacity = this.board.capacity(queue);
     const waitMs = expectedWaitMs(depth, capacity, this.config.defaultServiceMs[queue]);
-    return { queue, waitMs, depth, capacity };
+    return { queue, waitMs, depth, capacity, stale };
   }
 
   /** Before reading a body: refuse at once only when every queue is over its budget. */
@@ -74,6 +76,9 @@ export class Admission {
   }
 
   private refuse(over: readonly QueueWait[]): never {
+    // An old reading may admit (a slow bus must not refuse work), but not refuse as "too busy": the
+    // bus is what is failing, and the submission could not be recorded either.
+    if (over.some((wait) => wait.stale)) throw busUnavailable();
     for (const wait of over) this.onRefusal(wait.queue);
     const worst = over.reduce((a, b) =>
       b.waitMs - this.config.maxWaitMs[b.queue] > a.waitMs - this.config.maxWaitMs[a.queue] ? b : a,
@@ -96,7 +101,7 @@ export class Admission {
     let read = this.pending.get(queue);
     if (read === undefined) {
       read = this.readDepth(queue, this.config.readTimeoutMs).then((depth) => {
-        const reading = { depth, at: Date.now() };
+        const reading = { depth, at: Date.now(), stale: false };
         this.readings.set(queue, reading);
         return reading;
       });
@@ -106,14 +111,18 @@ export class Admission {
     try {
       return await read;
     } catch {
-      if (last !== undefined && Date.now() - last.at < this.config.staleMs) return last;
-      throw new ApiError(
-        503,
-        'Work queues unavailable: the event bus did not answer in time; try again shortly',
-        {
-          'Retry-After': '2',
-        },
-      );
+      if (last !== undefined && Date.now() - last.at < this.config.staleMs) return { ...last, stale: true };
+      throw busUnavailable();
     }
   }
+}
+
+function busUnavailable(): ApiError {
+  return new ApiError(
+    503,
+    'Work queues unavailable: the event bus did not answer in time; try again shortly',
+    {
+      'Retry-After': '2',
+    },
+  );
 }
