@@ -56,36 +56,74 @@ export function startProjections({ db, bus, log, batchSize = 500 }: ProjectionsO
   };
 }
 
+/** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
+const FLUSH_IDLE_MS = 50;
+/** How often a stalled reader is looked for: events on the log past the checkpoint and no progress. */
+const STALL_CHECK_MS = 10_000;
+
 async function follow(
   { db, bus, log, batchSize }: Required<ProjectionsOptions>,
   counters: { applied: number; quarantined: number; batches: number },
   signal: AbortSignal,
 ): Promise<void> {
-  const from = (await readCheckpoint(db)) + 1;
+  let checkpoint = await readCheckpoint(db);
   const consumer = await bus.js.consumers.get(bus.names.eventsStream, {
     deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: from,
+    opt_start_seq: checkpoint + 1,
   });
   const messages = await consumer.consume({ max_messages: batchSize * 2 });
   const close = () => void messages.close();
   signal.addEventListener('abort', close, { once: true });
+  // Watchdog: an ordered consumer that silently stops delivering (seen after NATS cuts) is closed, so
+  // the loop starts a new one from the checkpoint.
+  let progressed = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - progressed < STALL_CHECK_MS) return;
+    bus.jsm.streams
+      .info(bus.names.eventsStream)
+      .then((info) => {
+        if (info.state.last_seq > checkpoint && Date.now() - progressed >= STALL_CHECK_MS) {
+          log.warn({ checkpoint, lastSeq: info.state.last_seq }, 'projection reader stalled; restarting it');
+          close();
+        }
+      })
+      .catch(() => undefined);
+  }, STALL_CHECK_MS);
+  let batch: Envelope[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const outcome = await applyOrQuarantine(db, batch);
+    checkpoint = Math.max(checkpoint, batch.at(-1)?.seq ?? checkpoint);
+    progressed = Date.now();
+    counters.applied += outcome.applied;
+    counters.batches++;
+    if (outcome.quarantined > 0) {
+      counters.quarantined += outcome.quarantined;
+      log.error({ quarantined: outcome.quarantined }, 'events the database refused were quarantined');
+    }
+    batch = [];
+  };
   try {
-    let batch: Envelope[] = [];
-    for await (const msg of messages) {
-      batch.push(envelope(msg, log));
-      if (batch.length < batchSize && msg.info.pending > 0) continue;
-      const outcome = await applyOrQuarantine(db, batch);
-      counters.applied += outcome.applied;
-      counters.batches++;
-      if (outcome.quarantined > 0) {
-        counters.quarantined += outcome.quarantined;
-        log.error({ quarantined: outcome.quarantined }, 'events the database refused were quarantined');
+    const iterator = messages[Symbol.asyncIterator]();
+    let next = iterator.next();
+    while (!signal.aborted) {
+      const got = batch.length === 0 ? await next : await Promise.race([next, idle(FLUSH_IDLE_MS)]);
+      if (got === undefined) {
+        await flush(); // nothing more arrived for a moment: apply what has
+        continue;
       }
-      batch = [];
-      if (signal.aborted) break;
+      if (got.done) break;
+      next = iterator.next();
+      batch.push(envelope(got.value, log));
+      if (batch.length >= batchSize || got.value.info.pending === 0) await flush();
     }
   } finally {
+    clearInterval(watchdog);
     signal.removeEventListener('abort', close);
     await messages.close();
   }
+}
+
+function idle(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 }
