@@ -26,13 +26,7 @@ export type Envelope = Readonly<{ seq: number; event: JobEvent | null }>;
 export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[]): Promise<number> {
   if (batch.length === 0) return 0;
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`.execute(trx);
-    const checkpoint = await trx
-      .selectFrom('projection_checkpoints')
-      .select('seq')
-      .where('name', '=', CHECKPOINT)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const checkpoint = await lockCheckpoint(trx);
     let applied = 0;
     let last = checkpoint.seq;
     const timeline: Insertable<Database['job_events']>[] = [];
@@ -63,6 +57,20 @@ export async function applyBatch(db: Kysely<Database>, batch: readonly Envelope[
     }
     return applied;
   });
+}
+
+/** Waits out a rebuild (shared advisory lock), then locks and reads the checkpoint row. */
+function lockCheckpoint(trx: Transaction<Database>) {
+  return sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`
+    .execute(trx)
+    .then(() =>
+      trx
+        .selectFrom('projection_checkpoints')
+        .select('seq')
+        .where('name', '=', CHECKPOINT)
+        .forUpdate()
+        .executeTakeFirstOrThrow(),
+    );
 }
 
 export type BatchOutcome = Readonly<{ applied: number; quarantined: number }>;
@@ -105,13 +113,7 @@ export function isRefusal(error: unknown): boolean {
 
 async function quarantine(db: Kysely<Database>, { seq, event }: Envelope, reason: string, at: Date) {
   await db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock_shared(${REBUILD_LOCK})`.execute(trx);
-    const checkpoint = await trx
-      .selectFrom('projection_checkpoints')
-      .select('seq')
-      .where('name', '=', CHECKPOINT)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const checkpoint = await lockCheckpoint(trx);
     if (seq <= checkpoint.seq) return;
     await trx
       .insertInto('projection_quarantine')
