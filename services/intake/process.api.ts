@@ -107,10 +107,18 @@ export function processApi(deps: IntakeDeps) {
   const uploads = new UploadSlots(config.maxConcurrentUploads);
   const read = { maxFileBytes: config.maxUploadBytes, deadlineMs: config.bodyTimeoutMs };
   return new Hono().post('/process', async (c) => {
-    await admission.precheck();
-    const release = uploads.acquire();
+    const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+    let release: () => void;
     try {
-      const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+      await admission.precheck();
+      release = uploads.acquire();
+    } catch (error) {
+      // Refused before reading the body: read and discard it (no parsing, no copy), so the client can
+      // finish sending and reads the 429 instead of a connection reset.
+      incoming?.resume();
+      throw error;
+    }
+    try {
       const form = await readRawForm(c.req.raw, read, incoming);
       const submission = await validateSubmission(form, config, log);
       const steps =
