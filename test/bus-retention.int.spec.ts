@@ -8,6 +8,8 @@ const HOUR_NS = 3_600_000 * 1_000_000;
 
 describe('event stream retention', () => {
   const env = freshEnv();
+  // This suite checks the production default, not the small cap the other tests run with.
+  delete env.EVENTS_MAX_BYTES;
   const buses: Bus[] = [];
   const connectWith = async (overrides: Record<string, string>) => {
     const infra = readInfraConfig({ ...env, ...overrides });

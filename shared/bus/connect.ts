@@ -1,4 +1,10 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../log.ts';
 import { untilDone } from '../net/retry.ts';
@@ -48,15 +54,22 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
   const names = busNames(options.namespace);
-  await untilDone('JetStream topology', options.log, () =>
-    ensureTopology(jsm, names, {
-      ackWaitMs: options.ackWaitMs,
-      maxDeliver: options.maxDeliver,
-      workQueueLimit: options.workQueueLimit ?? 10_000,
-      replicas: options.streamReplicas ?? 1,
-      eventsMaxAgeMs: options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
-      eventsMaxBytes: options.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES,
-    }),
+  await untilDone(
+    'JetStream topology',
+    options.log,
+    () =>
+      ensureTopology(jsm, names, {
+        ackWaitMs: options.ackWaitMs,
+        maxDeliver: options.maxDeliver,
+        workQueueLimit: options.workQueueLimit ?? 10_000,
+        replicas: options.streamReplicas ?? 1,
+        eventsMaxAgeMs: options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
+        eventsMaxBytes: options.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES,
+      }),
+    undefined,
+    // "insufficient resources": the server cannot reserve the streams' limits (EVENTS_MAX_BYTES) —
+    // waiting will not change that, so say it instead of retrying for ever.
+    (error) => error instanceof JetStreamApiError && error.code === 10047,
   );
   return Object.freeze({
     nc,

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from '../log.ts';
 
 /**
@@ -11,11 +11,16 @@ export async function untilDone<T>(
   log: Logger | undefined,
   action: () => Promise<T>,
   signal?: AbortSignal,
+  /** Errors waiting cannot cure (a configuration the server refuses): thrown at once. */
+  fatal: (error: Error) => boolean = () => false,
 ): Promise<T> {
-  const policy = retry(handleAll, {
-    maxAttempts: Number.MAX_SAFE_INTEGER,
-    backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 5000 }),
-  });
+  const policy = retry(
+    handleWhen((error) => !fatal(error)),
+    {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 5000 }),
+    },
+  );
   const listener = policy.onRetry((reason) => {
     const err = 'error' in reason ? (reason.error as Error).message : 'unexpected value';
     log?.warn(

@@ -16,6 +16,9 @@ export function freshEnv(overrides: Record<string, string> = {}): Record<string,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORK_ACK_WAIT_MS: '4000',
+    // JetStream reserves each stream's max_bytes: the production default (10 GiB) would let only a
+    // handful of parallel test runs (or leftovers of killed ones) fit on one server.
+    EVENTS_MAX_BYTES: String(256 * 1024 ** 2),
     ...overrides,
   };
 }
