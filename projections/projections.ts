@@ -77,6 +77,13 @@ async function follow(
   // Watchdog: an ordered consumer that silently stops delivering (seen after NATS cuts) is closed, so
   // the loop starts a new one from the checkpoint.
   let progressed = Date.now();
+  // Closing the consumer is not relied on to end the loop (after a reconnect it may never settle).
+  let restart: () => void = () => {};
+  const restarted = new Promise<undefined>((resolve) => {
+    restart = () => resolve(undefined);
+  });
+  let stalled = false;
+  signal.addEventListener('abort', () => restart(), { once: true });
   const watchdog = setInterval(() => {
     if (Date.now() - progressed < STALL_CHECK_MS) return;
     bus.jsm.streams
@@ -84,7 +91,8 @@ async function follow(
       .then((info) => {
         if (info.state.last_seq > checkpoint && Date.now() - progressed >= STALL_CHECK_MS) {
           log.warn({ checkpoint, lastSeq: info.state.last_seq }, 'projection reader stalled; restarting it');
-          close();
+          stalled = true;
+          restart();
         }
       })
       .catch(() => undefined);
@@ -107,7 +115,10 @@ async function follow(
     const iterator = messages[Symbol.asyncIterator]();
     let next = iterator.next();
     while (!signal.aborted) {
-      const got = batch.length === 0 ? await next : await Promise.race([next, idle(FLUSH_IDLE_MS)]);
+      const got = await Promise.race(
+        batch.length === 0 ? [next, restarted] : [next, restarted, idle(FLUSH_IDLE_MS)],
+      );
+      if (stalled) break; // the batch in hand is read again from the checkpoint
       if (got === undefined) {
         await flush(); // nothing more arrived for a moment: apply what has
         continue;
@@ -120,7 +131,8 @@ async function follow(
   } finally {
     clearInterval(watchdog);
     signal.removeEventListener('abort', close);
-    await messages.close();
+    // Bounded: a close that never settles must not hold the projection.
+    await Promise.race([messages.close(), idle(2000)]);
   }
 }
 
