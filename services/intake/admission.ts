@@ -10,10 +10,8 @@ export type AdmissionConfig = Readonly<{
   defaultServiceMs: Readonly<Record<Queue, number>>;
   /** How long a depth reading is reused (depth is read at most this often per queue). */
   cacheMs: number;
-  /** A depth read slower than this counts as failed (the last reading, if recent, is used instead). */
+  /** A depth read slower than this counts as failed: the submission gets 503. */
   readTimeoutMs: number;
-  /** How old the last good reading may be when a read fails; older, and the answer is 503. */
-  staleMs: number;
 }>;
 
 export type QueueWait = Readonly<{
@@ -111,7 +109,8 @@ export class Admission {
     try {
       return await read;
     } catch {
-      if (last !== undefined && Date.now() - last.at < this.config.staleMs) return { ...last, stale: true };
+      // Admitting on an old reading would take uploads whose append then waits on the same bus (and
+      // holds an upload slot meanwhile): while the bus does not answer, every submission gets 503.
       throw busUnavailable();
     }
   }

@@ -66,7 +66,6 @@ export function readConfig(env: Env): IntakeConfig {
       },
       cacheMs: int(env, 'ADMISSION_CACHE_MS', 200, 0, 10_000),
       readTimeoutMs: int(env, 'ADMISSION_READ_TIMEOUT_MS', 500, 10, 30_000),
-      staleMs: int(env, 'ADMISSION_STALE_MS', 10_000, 0),
     }),
     webDir: str(env, 'WEB_DIR', 'web'),
   });
