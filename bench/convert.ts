@@ -6,6 +6,7 @@ import { encode, encoderSettings } from '../services/converter/convert/encode.ts
 import type { JobEvent } from '../shared/events/events.ts';
 import { keys } from '../shared/storage/storage.ts';
 import { type Harness, startHarness } from '../test/support/harness.ts';
+import { cbsd68Dir } from './load/ceiling.ts';
 import { percentile } from './stats.ts';
 
 // The converter path against a plain sharp loop, on this machine, at the same concurrency:
@@ -17,7 +18,7 @@ import { percentile } from './stats.ts';
 const jobs = Number(process.argv[2] ?? 24);
 const imageCount = Number(process.argv[3] ?? 4);
 const CONCURRENCY = 4; // the harness runs the converter loop with 4 slots
-const dir = process.env.CBSD68_DIR ?? '/work/shared/datasets/CBSD68';
+const dir = cbsd68Dir();
 
 /** A realistic 12 MP camera JPEG: a CBSD68 photo upscaled to 4000x3000 with sensor-like noise. */
 async function twelveMegapixelJpeg(file: string): Promise<Buffer> {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { QUALITY, referencePng } from './load/ceiling.ts';
+import { cbsd68Dir, QUALITY, referencePng } from './load/ceiling.ts';
 
 // Where the CPU goes, per job, by process: against a running system (`npm start`; pass its PIXTOOLS_NS),
 //   npm run bench:cpu -- http://127.0.0.1:8000 --ns pixtools --jobs 100 --parallel 3
@@ -64,7 +64,7 @@ function cpuMs(pid: number): number {
   }
 }
 
-const { file, png } = await referencePng(process.env.CBSD68_DIR ?? '../shared/datasets/CBSD68');
+const { file, png } = await referencePng(cbsd68Dir());
 const upload = new Blob([new Uint8Array(png)], { type: 'image/png' });
 let refused = 0;
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { type Ceiling, measureCeiling, referencePng } from './load/ceiling.ts';
+import { type Ceiling, cbsd68Dir, measureCeiling, referencePng } from './load/ceiling.ts';
 import { Client, type Finished, hammer, type Submitted } from './load/client.ts';
 import { printGetRps, printRun } from './load/report.ts';
 
@@ -43,7 +43,7 @@ const num = (name: keyof typeof values): number => {
 };
 const base = (positionals[0] ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
 const client = new Client(base, num('timeout-ms'));
-const dir = process.env.CBSD68_DIR ?? '../shared/datasets/CBSD68';
+const dir = cbsd68Dir();
 const load = () =>
   os
     .loadavg()

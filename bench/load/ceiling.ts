@@ -44,3 +44,11 @@ export async function measureCeiling(png: Buffer, seconds: number): Promise<Ceil
   const c2 = await plainSharpRate(png, 2, seconds);
   return { c1, c2 };
 }
+
+/** The CBSD68 folder, from `CBSD68_DIR` only (the npm scripts set it to the shared data set beside the checkout). */
+export function cbsd68Dir(): string {
+  const dir = process.env.CBSD68_DIR;
+  if (!dir)
+    throw new Error('set CBSD68_DIR to the CBSD68 folder (the npm bench scripts default it to ../shared)');
+  return dir;
+}
