@@ -19,8 +19,6 @@ export type QueueWait = Readonly<{
   waitMs: number;
   depth: QueueDepth;
   capacity: QueueCapacity;
-  /** The depth is the last good reading: the bus did not answer this time. */
-  stale: boolean;
 }>;
 
 /**
@@ -32,13 +30,13 @@ export function expectedWaitMs(depth: QueueDepth, capacity: QueueCapacity, defau
   return (depth.waiting * serviceMs) / Math.max(1, capacity.concurrency);
 }
 
-type Reading = { depth: QueueDepth; at: number; stale: boolean };
+type Reading = { depth: QueueDepth; at: number };
 
 /**
  * Admission that follows the real wait, per queue: a job is refused (429 + Retry-After) only when a
  * queue it needs would make it wait longer than that queue's budget, so a denoise backlog does not
- * refuse conversions and the reverse. While the bus is slow the last reading (if fresh) decides;
- * without one the answer is 503 + Retry-After, never a 5xx from a timeout.
+ * refuse conversions and the reverse. While the bus does not answer a depth read in time the answer
+ * is 503 + Retry-After, never a 429 or a 500.
  */
 export class Admission {
   private readonly readings = new Map<Queue, Reading>();
@@ -53,10 +51,10 @@ export class Admission {
 
   /** The expected wait of each queue now. Throws 503 when the bus cannot say. */
   async wait(queue: Queue): Promise<QueueWait> {
-    const { depth, stale } = await this.reading(queue);
+    const { depth } = await this.reading(queue);
     const capacity = this.board.capacity(queue);
     const waitMs = expectedWaitMs(depth, capacity, this.config.defaultServiceMs[queue]);
-    return { queue, waitMs, depth, capacity, stale };
+    return { queue, waitMs, depth, capacity };
   }
 
   /** Before reading a body: refuse at once only when every queue is over its budget. */
@@ -74,9 +72,6 @@ export class Admission {
   }
 
   private refuse(over: readonly QueueWait[]): never {
-    // An old reading may admit (a slow bus must not refuse work), but not refuse as "too busy": the
-    // bus is what is failing, and the submission could not be recorded either.
-    if (over.some((wait) => wait.stale)) throw busUnavailable();
     for (const wait of over) this.onRefusal(wait.queue);
     const worst = over.reduce((a, b) =>
       b.waitMs - this.config.maxWaitMs[b.queue] > a.waitMs - this.config.maxWaitMs[a.queue] ? b : a,
@@ -99,7 +94,7 @@ export class Admission {
     let read = this.pending.get(queue);
     if (read === undefined) {
       read = this.readDepth(queue, this.config.readTimeoutMs).then((depth) => {
-        const reading = { depth, at: Date.now(), stale: false };
+        const reading = { depth, at: Date.now() };
         this.readings.set(queue, reading);
         return reading;
       });

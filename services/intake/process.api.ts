@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { statusOf } from '../../shared/jobs/status.ts';
-import { stepsFromOperations, withBundle } from '../../shared/plan/dag.ts';
+import { withBundle } from '../../shared/plan/dag.ts';
 import { keys } from '../../shared/storage/storage.ts';
 import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
@@ -121,9 +121,7 @@ export function processApi(deps: IntakeDeps) {
     try {
       const form = await readRawForm(c.req.raw, read, incoming);
       const submission = await validateSubmission(form, config, log);
-      const steps =
-        submission.pipeline ?? stepsFromOperations(submission.operations, submission.operationParams);
-      await admission.admit(withBundle(steps).map((step) => step.op));
+      await admission.admit(withBundle(submission.steps).map((step) => step.op));
       return await accept(c, submission);
     } finally {
       release();

@@ -23,6 +23,8 @@ export type Submission = Readonly<{
   operationParams: OperationParams;
   pipeline: StepSpec[] | null;
   webhookUrl: string | null;
+  /** The steps that will run: the pipeline, or one step per operation (before the planner's ZIP step). */
+  steps: StepSpec[];
 }>;
 
 /** Rule 10: a conversion to the source's own format (`jpeg` is `jpg`); denoise and metadata are exempt. */
@@ -63,5 +65,6 @@ export async function validateSubmission(
     operationParams,
     pipeline,
     webhookUrl,
+    steps,
   };
 }
