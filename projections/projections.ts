@@ -34,15 +34,39 @@ export async function readCheckpoint(db: Kysely<Database>): Promise<number> {
  */
 export function startProjections({ db, bus, log, batchSize = 500 }: ProjectionsOptions) {
   const stop = new AbortController();
-  const counters = { applied: 0, quarantined: 0, batches: 0 };
+  const counters = { applied: 0, quarantined: 0, batches: 0, restarts: 0 };
+  const progress: Progress = { at: Date.now(), checkpoint: 0 };
+  const stopped = new Promise<'stopped'>((resolve) =>
+    stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }),
+  );
   const running = (async () => {
     while (!stop.signal.aborted) {
+      // One reader at a time; a reader that stalls anywhere (creating its consumer after a NATS cut,
+      // a consumer that stops delivering, a flush that never returns) is abandoned and a new one
+      // starts from the checkpoint. An abandoned reader that wakes up finds its signal aborted; a batch
+      // it was applying is harmless: every batch locks the checkpoint and skips what it already covers.
+      const attempt = new AbortController();
+      const onStop = () => attempt.abort();
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      const watch = watchForStall(bus, progress, log);
+      progress.at = Date.now();
       try {
-        await follow({ db, bus, log, batchSize }, counters, stop.signal);
+        const ended = await Promise.race([
+          follow({ db, bus, log, batchSize }, counters, progress, attempt.signal).then(
+            () => 'ended' as const,
+          ),
+          watch.stalled,
+          stopped,
+        ]);
+        if (ended === 'stalled') counters.restarts++;
       } catch (error) {
         if (stop.signal.aborted) break;
         log.warn({ err: error }, 'projection interrupted; resuming from its checkpoint shortly');
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await Promise.race([idle(1000), stopped]);
+      } finally {
+        watch.cancel();
+        attempt.abort();
+        stop.signal.removeEventListener('abort', onStop);
       }
     }
   })();
@@ -56,53 +80,64 @@ export function startProjections({ db, bus, log, batchSize = 500 }: ProjectionsO
   };
 }
 
+/** When the read models last moved, and to which stream sequence. */
+type Progress = { at: number; checkpoint: number };
+
 /** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
 const FLUSH_IDLE_MS = 50;
 /** How often a stalled reader is looked for: events on the log past the checkpoint and no progress. */
 const STALL_CHECK_MS = 10_000;
 
+/** Resolves `stalled` once the log holds events past the checkpoint and nothing was applied for a while. */
+function watchForStall(bus: Bus, progress: Progress, log: Logger) {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => {
+    timer = setInterval(() => {
+      if (Date.now() - progress.at < STALL_CHECK_MS) return;
+      bus.jsm.streams
+        .info(bus.names.eventsStream)
+        .then((info) => {
+          if (info.state.last_seq > progress.checkpoint && Date.now() - progress.at >= STALL_CHECK_MS) {
+            log.warn(
+              { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq },
+              'projection reader stalled; starting a new one from the checkpoint',
+            );
+            resolve('stalled');
+          }
+        })
+        .catch(() => undefined); // NATS unreachable: nothing to tell yet
+    }, STALL_CHECK_MS);
+  });
+  return { stalled, cancel: () => clearInterval(timer) };
+}
+
 async function follow(
   { db, bus, log, batchSize }: Required<ProjectionsOptions>,
   counters: { applied: number; quarantined: number; batches: number },
+  progress: Progress,
   signal: AbortSignal,
 ): Promise<void> {
   let checkpoint = await readCheckpoint(db);
+  progress.checkpoint = checkpoint;
+  if (signal.aborted) return;
   const consumer = await bus.js.consumers.get(bus.names.eventsStream, {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: checkpoint + 1,
   });
   const messages = await consumer.consume({ max_messages: batchSize * 2 });
-  const close = () => void messages.close();
-  signal.addEventListener('abort', close, { once: true });
-  // Watchdog: an ordered consumer that silently stops delivering (seen after NATS cuts) is closed, so
-  // the loop starts a new one from the checkpoint.
-  let progressed = Date.now();
+  log.info({ checkpoint }, 'projection reading the event log after its checkpoint');
   // Closing the consumer is not relied on to end the loop (after a reconnect it may never settle).
-  let restart: () => void = () => {};
-  const restarted = new Promise<undefined>((resolve) => {
-    restart = () => resolve(undefined);
+  const aborted = new Promise<undefined>((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
   });
-  let stalled = false;
-  signal.addEventListener('abort', () => restart(), { once: true });
-  const watchdog = setInterval(() => {
-    if (Date.now() - progressed < STALL_CHECK_MS) return;
-    bus.jsm.streams
-      .info(bus.names.eventsStream)
-      .then((info) => {
-        if (info.state.last_seq > checkpoint && Date.now() - progressed >= STALL_CHECK_MS) {
-          log.warn({ checkpoint, lastSeq: info.state.last_seq }, 'projection reader stalled; restarting it');
-          stalled = true;
-          restart();
-        }
-      })
-      .catch(() => undefined);
-  }, STALL_CHECK_MS);
   let batch: Envelope[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const outcome = await applyOrQuarantine(db, batch);
     checkpoint = Math.max(checkpoint, batch.at(-1)?.seq ?? checkpoint);
-    progressed = Date.now();
+    progress.checkpoint = Math.max(progress.checkpoint, checkpoint);
+    progress.at = Date.now();
     counters.applied += outcome.applied;
     counters.batches++;
     if (outcome.quarantined > 0) {
@@ -116,9 +151,9 @@ async function follow(
     let next = iterator.next();
     while (!signal.aborted) {
       const got = await Promise.race(
-        batch.length === 0 ? [next, restarted] : [next, restarted, idle(FLUSH_IDLE_MS)],
+        batch.length === 0 ? [next, aborted] : [next, aborted, idle(FLUSH_IDLE_MS)],
       );
-      if (stalled) break; // the batch in hand is read again from the checkpoint
+      if (signal.aborted) break; // the batch in hand is read again from the checkpoint
       if (got === undefined) {
         await flush(); // nothing more arrived for a moment: apply what has
         continue;
@@ -129,8 +164,6 @@ async function follow(
       if (batch.length >= batchSize || got.value.info.pending === 0) await flush();
     }
   } finally {
-    clearInterval(watchdog);
-    signal.removeEventListener('abort', close);
     // Bounded: a close that never settles must not hold the projection.
     await Promise.race([messages.close(), idle(2000)]);
   }

@@ -60,17 +60,20 @@ start_node() {
   echo "node $n starting: nats://127.0.0.1:$(port "$n") (log $DIR/n$n.log)"
 }
 
-# Ready = the node answers /healthz (JetStream up, meta leader known, its streams current).
+# Ready = the node answers /healthz (JetStream up, meta leader known, its streams current). A node
+# restarted under load may need a while to catch its replicas up: NATS_READY_SECONDS (default 90).
+READY_SECONDS="${NATS_READY_SECONDS:-90}"
 wait_ready() {
   local n=$1
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 $((READY_SECONDS * 5))); do
     if curl -fsS "http://127.0.0.1:$(http_port "$n")/healthz" >/dev/null 2>&1; then
       echo "node $n ready"
       return
     fi
     sleep 0.2
   done
-  echo "node $n not ready after 30 s; see $DIR/n$n.log" >&2
+  echo "node $n not ready after $READY_SECONDS s: $(curl -sS "http://127.0.0.1:$(http_port "$n")/healthz" 2>&1); see $DIR/n$n.log" >&2
+  tail -n 20 "$DIR/n$n.log" >&2 || true
   exit 1
 }
 

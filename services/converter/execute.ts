@@ -1,4 +1,4 @@
-import type { StepResult } from '../../shared/bus/worker.ts';
+import type { StepContext, StepResult } from '../../shared/bus/worker.ts';
 import { DeterministicStepError } from '../../shared/bus/worker.ts';
 import type { RunStep } from '../../shared/events/events.ts';
 import { ImageFormat } from '../../shared/events/operations.ts';
@@ -18,6 +18,13 @@ export type ExecuteDeps = Readonly<{
 }>;
 
 const DEFAULT_MAX_OUTPUT_PIXELS = 100_000_000;
+/**
+ * Conversions of images this large report their phases (`StepProgressed`, unit `phase`: encode, upload,
+ * done), a few seconds of work; smaller ones finish before a report would be drawn, and would only add
+ * events to every job.
+ */
+export const PROGRESS_MIN_PIXELS = 8_000_000;
+const PHASES = 3;
 
 /** Runs one I/O step: conversions (jpg/png/webp/avif), resize, metadata and bundle. */
 export function executeConvert(deps: ExecuteDeps) {
@@ -28,7 +35,7 @@ export function executeConvert(deps: ExecuteDeps) {
     keepGps: deps.keepGps ?? false,
   };
   // Parameters arrive parsed and typed: `parseRunStep` checked them against the shared schemas.
-  return async (command: RunStep): Promise<StepResult> => {
+  return async (command: RunStep, context?: Pick<StepContext, 'progress'>): Promise<StepResult> => {
     switch (command.op) {
       case 'jpg':
       case 'png':
@@ -36,14 +43,15 @@ export function executeConvert(deps: ExecuteDeps) {
       case 'avif': {
         const { resize } = command.params;
         const quality = 'quality' in command.params ? command.params.quality : undefined;
-        return runImage(storage, command, { format: command.op, mode: 'convert', quality, resize }, limits);
+        const request = { format: command.op, mode: 'convert' as const, quality, resize };
+        return runImage(storage, command, request, limits, context);
       }
       case 'resize': {
         const resize = command.params;
         const format = ImageFormat.safeParse(firstInput(command).format);
         if (!format.success)
           throw new DeterministicStepError(`cannot resize a ${firstInput(command).format}`);
-        return runImage(storage, command, { format: format.data, mode: 'resize', resize }, limits);
+        return runImage(storage, command, { format: format.data, mode: 'resize', resize }, limits, context);
       }
       case 'metadata':
         return runMetadata(storage, command, firstInput(command).key, limits.maxInputPixels);
@@ -70,11 +78,21 @@ async function runImage(
   command: RunStep,
   request: ConvertRequest,
   limits: ConvertLimits,
+  context?: Pick<StepContext, 'progress'>,
 ): Promise<StepResult> {
+  let large = false;
+  const phase = (done: number, name: string) => {
+    if (large) context?.progress(done, PHASES, 'phase', name);
+  };
   const source = await storage.get(firstInput(command).key);
-  const converted = await convertImage(source, request, limits);
+  const converted = await convertImage(source, request, limits, ({ width, height }) => {
+    large = width * height >= PROGRESS_MIN_PIXELS;
+    phase(1, 'encode');
+  });
+  phase(2, 'upload');
   const filename = outputFilename(command.op, command.originalName, converted.format);
   await storage.put(command.outputKey, converted.data, converted.contentType, filename);
+  phase(PHASES, 'done');
   return {
     output: {
       key: command.outputKey,

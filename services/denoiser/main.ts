@@ -1,11 +1,11 @@
 import { connectBus } from '../../shared/bus/connect.ts';
 import { runStepWorker } from '../../shared/bus/worker.ts';
 import { createLogger } from '../../shared/log.ts';
+import { lowerPriority } from '../../shared/os/priority.ts';
 import { Storage } from '../../shared/storage/storage.ts';
 import { readConfig } from './config.ts';
 import { executeDenoise } from './execute.ts';
 import { prepareModels } from './models.ts';
-import { lowerPriority } from './priority.ts';
 import { ioQueueProbe } from './threads.ts';
 
 const config = readConfig(process.env);

@@ -32,14 +32,17 @@ describe('scale-out: the system on a three-node JetStream cluster, replicated st
     const info = await s.bus.jsm.streams.info(s.bus.names.eventsStream);
     assert.equal(info.config.num_replicas, 3);
     const load = startLoad(s.url, await samplePng(320, 240), sink.url('/hook'), 700);
-    await sleep(8000);
     const leader = info.cluster?.leader ?? 'pixtools-2';
     const node = Number(leader.replace(/\D+/g, '')) || 2; // kill the events stream's leader
-    await cluster.kill(node);
-    await sleep(10_000);
-    await cluster.restart(node);
-    await sleep(8000);
-    await load.stop();
+    try {
+      await sleep(8000);
+      await cluster.kill(node);
+      await sleep(10_000);
+      await cluster.restart(node);
+      await sleep(8000);
+    } finally {
+      await load.stop(); // also when a step above failed, or the load keeps the test process alive
+    }
     const verdict = await verify(s.bus, s.storage, s.url, sink, load.accepted(), 120_000);
     const figures = report(`three-node cluster, node ${node} killed`, load.submissions, verdict, []);
     assert.deepEqual(verdict.lost, [], 'nothing lost');

@@ -51,7 +51,6 @@ describe('fault injection under load: every service killed, every dependency cut
 
   it('loses nothing, duplicates nothing, answers no 500', { timeout: 540_000 }, async () => {
     const load = startLoad(s.url, image, sink.url('/hook'), 500);
-    await sleep(10_000);
     const faults: FaultFigure[] = [];
     const windows = new Map<Dependency, { from: number; to: number }>();
     const started = Date.now();
@@ -61,29 +60,33 @@ describe('fault injection under load: every service killed, every dependency cut
       console.log(`# +${at} s ${figure.fault}: recovered in ${figure.recoveryMs} ms`);
     };
 
-    for (const name of SERVICES as ServiceName[]) {
-      const from = Date.now();
-      await s.crash(name);
-      const to = Date.now();
-      record({
-        fault: `SIGKILL ${name}`,
-        durationMs: to - from,
-        recoveryMs: await recoveryMs(s, from, image),
-      });
-      await sleep(3000); // steady load between faults
+    try {
+      await sleep(10_000);
+      for (const name of SERVICES as ServiceName[]) {
+        const from = Date.now();
+        await s.crash(name);
+        const to = Date.now();
+        record({
+          fault: `SIGKILL ${name}`,
+          durationMs: to - from,
+          recoveryMs: await recoveryMs(s, from, image),
+        });
+        await sleep(3000); // steady load between faults
+      }
+      for (const dep of DEPENDENCIES) {
+        const from = Date.now();
+        s.proxies[dep].down();
+        await sleep(CUT_MS);
+        s.proxies[dep].up();
+        const to = Date.now();
+        windows.set(dep, { from, to });
+        record({ fault: `cut ${dep}`, durationMs: to - from, recoveryMs: await recoveryMs(s, to, image) });
+        await sleep(3000);
+      }
+      await sleep(10_000);
+    } finally {
+      await load.stop(); // also when a fault step failed: the load would keep the process alive
     }
-    for (const dep of DEPENDENCIES) {
-      const from = Date.now();
-      s.proxies[dep].down();
-      await sleep(CUT_MS);
-      s.proxies[dep].up();
-      const to = Date.now();
-      windows.set(dep, { from, to });
-      record({ fault: `cut ${dep}`, durationMs: to - from, recoveryMs: await recoveryMs(s, to, image) });
-      await sleep(3000);
-    }
-    await sleep(10_000);
-    await load.stop();
 
     for (const sub of load.submissions.filter((x) => x.status >= 500 && x.status !== 503))
       console.log(`# HTTP ${sub.status} at +${((sub.at - started) / 1000).toFixed(1)} s`);
@@ -108,6 +111,11 @@ describe('fault injection under load: every service killed, every dependency cut
       console.log(
         `# ${bad}\n#   row ${JSON.stringify(row)} checkpoint ${JSON.stringify(checkpoint)}\n#   projected ${timeline.map((t) => `${t.seq}:${t.type}`).join(' ')}\n#   log ${log.join(' ')}`,
       );
+    }
+
+    if (verdict.badOutputs.length > 0) {
+      const output = s.processes.get('projections')?.output() ?? '';
+      console.log(`# projections' last lines:\n${output.split('\n').slice(-40).join('\n')}`);
     }
 
     const during = (dep: Dependency, test: (s: Submission) => boolean) => {

@@ -483,7 +483,12 @@ describe('the web app in a real browser against the running system', () => {
       assert.equal(await focused(), id);
     };
     await tabTo('file');
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    // Asking for the event turns on Playwright's file-chooser interception; one round trip to the page
+    // makes sure it is on before the key opens the chooser (otherwise the event can be missed).
+    const choosing = page.waitForEvent('filechooser');
+    await page.evaluate(() => 0);
+    await page.keyboard.press('Space');
+    const chooser = await choosing;
     await chooser.setFiles(await file('keys.png', await samplePng(48, 48)));
     await page.waitForSelector('#preview:not([hidden])');
     await tabTo('op-jpg');

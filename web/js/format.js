@@ -56,9 +56,17 @@ export function remaining(ms) {
   return `about ${Math.round(s / 60)} min left`;
 }
 
-/** "tile 12 / 48 · about 2 min left" from a progress report ({done, total, unit, etaMs}). */
+const PHASES = { encode: 'encoding', upload: 'uploading', done: 'done' };
+
+/**
+ * "tile 12 / 48 · about 2 min left" from a progress report ({done, total, unit, etaMs, phase}); a large
+ * conversion reports phases instead: "encoding · 1 / 3".
+ */
 export function progressText(progress) {
   if (!progress || !(progress.total > 0)) return '';
+  if (progress.unit === 'phase' && progress.phase) {
+    return `${PHASES[progress.phase] ?? progress.phase} · ${progress.done} / ${progress.total}`;
+  }
   const eta = progress.done < progress.total ? remaining(progress.etaMs ?? progress.eta_ms) : '';
   return `${progress.unit ?? 'tile'} ${progress.done} / ${progress.total}${eta ? ` · ${eta}` : ''}`;
 }

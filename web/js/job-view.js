@@ -109,7 +109,13 @@ function onEvent(state, event, context) {
       if (!step || step.status === 'succeeded' || step.status === 'failed' || !(event.total > 0)) break;
       step.status = 'running';
       step.fraction = event.done / event.total;
-      step.progress = { done: event.done, total: event.total, unit: event.unit, etaMs: event.etaMs };
+      step.progress = {
+        done: event.done,
+        total: event.total,
+        unit: event.unit,
+        etaMs: event.etaMs,
+        phase: event.phase ?? null,
+      };
       break;
     }
     default:

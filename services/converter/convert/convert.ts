@@ -44,10 +44,13 @@ export async function convertImage(
   input: Buffer,
   request: ConvertRequest,
   limits: ConvertLimits,
+  /** Called once the header is read and the sizes are allowed, before decoding and encoding. */
+  onEncode?: (size: Readonly<{ width: number; height: number }>) => void,
 ): Promise<Converted> {
   const image = openImage(input, limits.maxInputPixels);
   const meta = await decoding(() => image.metadata());
   checkSizes(meta, request.resize, limits);
+  onEncode?.({ width: meta.width, height: meta.height });
   let pipeline = keepMetadata(image.rotate(), meta, limits.keepGps);
   if (request.resize) pipeline = pipeline.resize(resizeOptions(request.resize));
   const settings = encoderSettings(request.format, request.mode, request.quality);

@@ -115,7 +115,7 @@ export function outputKeyFor(jobId: string, spec: StepSpec, inputFormat: string)
     case 'avif':
       return keys.output(jobId, spec.id, spec.op);
     case 'denoise':
-      return keys.output(jobId, spec.id, 'png');
+      return keys.output(jobId, spec.id, spec.params.format ?? 'png');
     case 'metadata':
       return keys.output(jobId, spec.id, 'json');
     case 'resize':

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EVENT_VERSION, type JobEvent, type NewEvent } from '../../../shared/events/events.ts';
 import type { StepSpec } from '../../../shared/events/operations.ts';
-import { decideAll } from './decide.ts';
+import { decideAll, outputKeyFor } from './decide.ts';
 import { fold } from './plan.ts';
 
 const jobId = '7b0d3f7e-4c1a-4d55-9a57-3c1f2f0a9b11';
@@ -200,5 +200,15 @@ describe('planner decide: a DAG of steps', () => {
     const decided = decideAll(fold([stamp(cyclic)]), stamp);
     assert.equal(decided[0]?.type, 'JobFailed');
     assert.match(JSON.stringify(decided[0]?.data), /step \\"a\\" is part of a cycle/);
+  });
+});
+
+describe('planner decide: output keys', () => {
+  const denoise = (params: StepSpec['params']): StepSpec =>
+    ({ id: 'dn', op: 'denoise', params, inputs: ['source'], result: 'dn' }) as StepSpec;
+
+  it('names a denoise output by its chosen format, PNG when none is chosen', () => {
+    assert.equal(outputKeyFor(jobId, denoise({}), 'jpg'), `outputs/${jobId}/dn.png`);
+    assert.equal(outputKeyFor(jobId, denoise({ format: 'webp' }), 'jpg'), `outputs/${jobId}/dn.webp`);
   });
 });
