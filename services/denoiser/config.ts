@@ -28,7 +28,7 @@ export function readConfig(env: Env): DenoiserConfig {
     concurrency: int(env, 'DENOISER_CONCURRENCY', 1, 1, 16),
     threads: int(env, 'DENOISER_THREADS', 1, 1, 64),
     maxThreads: int(env, 'DENOISER_MAX_THREADS', 2, 1, 64),
-    nice: int(env, 'DENOISER_NICE', 10, 0, 19),
+    nice: int(env, 'DENOISER_NICE', 15, 0, 19),
     tileSize: int(env, 'DENOISER_TILE_SIZE', 768, 64, 4096),
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
     weightsDir: str(env, 'DNCNN_WEIGHTS_DIR', 'models/weights'),

@@ -128,4 +128,38 @@ describe('denoise progress, end to end', () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  it('a large conversion reports its phases (encode, upload, done); a small one reports none', async () => {
+    const submit = async (png: Buffer) => {
+      const form = new FormData();
+      form.set('file', new File([new Uint8Array(png)], 'big.png', { type: 'image/png' }));
+      form.set('operations', '["jpg"]');
+      const answer = await fetch(`${system.url}/api/process`, { method: 'POST', body: form });
+      assert.equal(answer.status, 202);
+      const { job_id: jobId } = (await answer.json()) as { job_id: string };
+      return readEvents(`${system.url}/api/jobs/${jobId}/events`, 120_000);
+    };
+    const image = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+        .png()
+        .toBuffer();
+
+    const large = await submit(await image(3500, 2400)); // 8.4 MP
+    const phases = large.filter((e) => e.event === 'StepProgressed').map((e) => e.data);
+    assert.ok(phases.length >= 2, `expected phase reports, got ${JSON.stringify(phases)}`);
+    assert.ok(phases.every((p) => p.unit === 'phase' && p.total === 3));
+    assert.equal(phases[0]?.phase, 'encode');
+    assert.deepEqual({ done: phases.at(-1)?.done, phase: phases.at(-1)?.phase }, { done: 3, phase: 'done' });
+    const done = phases.map((p) => Number(p.done));
+    for (let i = 1; i < done.length; i++) assert.ok((done[i] ?? 0) > (done[i - 1] ?? 0), `${done}`);
+    assert.equal(large.at(-1)?.event, 'JobCompleted');
+
+    const small = await submit(await image(64, 48));
+    assert.deepEqual(
+      small.filter((e) => e.event === 'StepProgressed'),
+      [],
+      'a small conversion adds no events',
+    );
+    assert.equal(small.at(-1)?.event, 'JobCompleted');
+  });
 });
