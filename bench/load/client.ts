@@ -14,6 +14,8 @@ export type Finished = {
   submittedAt: number;
   outcome: 'completed' | 'failed' | 'error' | 'unfinished';
   seenAt: number | null;
+  /** ms from the submission's start to the job's last step finishing, on the wall clock (server and bench share it). */
+  exactMs: number | null;
   /** From the job body's own timestamps (server clocks, no poll granularity). */
   phases: Phases | null;
   detail: string | null;
@@ -98,10 +100,12 @@ export class Client {
       submittedAt,
       outcome: 'unfinished',
       seenAt: null,
+      exactMs: null,
       phases: null,
       detail: null,
       polls: 0,
     };
+    const submittedWall = Date.now() - (now() - submittedAt);
     while (now() + pollMs < deadline) {
       await sleep(pollMs);
       result.polls++;
@@ -110,6 +114,8 @@ export class Client {
       if (body === null || status === undefined || status === 'PENDING' || status === 'PROCESSING') continue;
       result.seenAt = now();
       result.phases = phasesOf(body);
+      const doneAt = Math.max(...(body.steps ?? []).map((step) => Date.parse(step.finished_at ?? '')));
+      result.exactMs = Number.isFinite(doneAt) ? doneAt - submittedWall : null;
       if (status === 'FAILED')
         return { ...result, outcome: 'failed' as const, detail: body.error_message ?? null };
       if (status.startsWith('COMPLETED') && body.result_urls?.webp)

@@ -12,6 +12,12 @@ export type AdmissionConfig = Readonly<{
   cacheMs: number;
   /** A depth read slower than this counts as failed: the submission gets 503. */
   readTimeoutMs: number;
+  /**
+   * How long an admitted job's steps may take to show in a depth reading (its upload, its append and
+   * the planner's dispatch): steps admitted less than this before a reading are added to it, so a burst
+   * of submissions between two readings is not admitted on the same, too short, queue.
+   */
+  transitMs: number;
 }>;
 
 export type QueueWait = Readonly<{
@@ -41,20 +47,33 @@ type Reading = { depth: QueueDepth; at: number };
 export class Admission {
   private readonly readings = new Map<Queue, Reading>();
   private readonly pending = new Map<Queue, Promise<Reading>>();
+  /** When steps were admitted, per queue, oldest first (kept for `transitMs` past the newest reading). */
+  private readonly admitted = new Map<Queue, number[]>();
 
   constructor(
     private readonly readDepth: (queue: Queue, timeoutMs: number) => Promise<QueueDepth>,
     private readonly board: Pick<CapacityBoard, 'capacity'>,
     private readonly config: AdmissionConfig,
     private readonly onRefusal: (queue: Queue) => void = () => {},
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The expected wait of each queue now. Throws 503 when the bus cannot say. */
   async wait(queue: Queue): Promise<QueueWait> {
-    const { depth } = await this.reading(queue);
+    const reading = await this.reading(queue);
+    const depth = { ...reading.depth, waiting: reading.depth.waiting + this.unseen(queue, reading.at) };
     const capacity = this.board.capacity(queue);
     const waitMs = expectedWaitMs(depth, capacity, this.config.defaultServiceMs[queue]);
     return { queue, waitMs, depth, capacity };
+  }
+
+  /** Steps admitted too recently to be in a reading taken at `readingAt`. */
+  private unseen(queue: Queue, readingAt: number): number {
+    const times = this.admitted.get(queue);
+    if (times === undefined) return 0;
+    const since = readingAt - this.config.transitMs;
+    while (times.length > 0 && (times[0] ?? 0) <= since) times.shift();
+    return times.length;
   }
 
   /** Before reading a body: refuse at once only when every queue is over its budget. */
@@ -69,6 +88,13 @@ export class Admission {
     const waits = await Promise.all(queues.map((queue) => this.wait(queue)));
     const over = waits.filter((wait) => wait.waitMs > this.config.maxWaitMs[wait.queue]);
     if (over.length > 0) this.refuse(over);
+    const now = this.now();
+    for (const op of ops) {
+      const queue = queueOf(op);
+      const times = this.admitted.get(queue) ?? [];
+      times.push(now);
+      this.admitted.set(queue, times);
+    }
   }
 
   private refuse(over: readonly QueueWait[]): never {
@@ -88,13 +114,13 @@ export class Admission {
 
   private async reading(queue: Queue): Promise<Reading> {
     const last = this.readings.get(queue);
-    const now = Date.now();
+    const now = this.now();
     if (last !== undefined && now - last.at < this.config.cacheMs) return last;
     // One read in flight per queue, however many requests arrive meanwhile.
     let read = this.pending.get(queue);
     if (read === undefined) {
       read = this.readDepth(queue, this.config.readTimeoutMs).then((depth) => {
-        const reading = { depth, at: Date.now() };
+        const reading = { depth, at: this.now() };
         this.readings.set(queue, reading);
         return reading;
       });

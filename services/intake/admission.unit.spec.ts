@@ -10,6 +10,7 @@ const CONFIG: AdmissionConfig = {
   defaultServiceMs: { io: 200, ml: 30_000 },
   cacheMs: 0,
   readTimeoutMs: 50,
+  transitMs: 0,
 };
 const depth = (queue: Queue, waiting: number): QueueDepth => ({ queue, waiting, inFlight: 0 });
 const board = (concurrency: number, serviceMs: number | null) => ({
@@ -69,5 +70,47 @@ describe('admission when the bus is slow', () => {
       CONFIG,
     );
     assert.equal(await status(one.precheck()), 'ok');
+  });
+});
+
+describe('admission between two depth readings', () => {
+  it('counts the steps it admitted since shortly before the reading, so a burst is not admitted on one reading', async () => {
+    let reads = 0;
+    const admission = new Admission(
+      async (queue) => {
+        reads++;
+        return depth(queue, 0);
+      },
+      board(2, 400), // each waiting io step adds 200 ms; the budget (1000 ms) allows 5
+      { ...CONFIG, cacheMs: 60_000, transitMs: 500 },
+    );
+    const answers: (number | 'ok')[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await status(admission.admit(['webp'])));
+    assert.equal(reads, 1, 'one reading for the whole burst');
+    assert.deepEqual(answers, ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 429, 429]);
+    assert.equal(
+      await status(admission.admit(['denoise'])),
+      'ok',
+      'the ml queue is not charged for io steps',
+    );
+  });
+
+  it('stops counting a step once a reading taken well after its admission can include it', async () => {
+    let now = 0;
+    const admission = new Admission(
+      async (queue) => depth(queue, 0),
+      board(2, 400),
+      {
+        ...CONFIG,
+        cacheMs: 0,
+        transitMs: 500,
+      },
+      () => {},
+      () => now,
+    );
+    for (let i = 0; i < 6; i++) assert.equal(await status(admission.admit(['webp'])), 'ok');
+    assert.equal(await status(admission.admit(['webp'])), 429);
+    now = 2000; // the next reading is taken 2 s later: the six are in it (here: done), not added again
+    assert.equal(await status(admission.admit(['webp'])), 'ok');
   });
 });

@@ -49,7 +49,7 @@ export function readConfig(env: Env): IntakeConfig {
     webhookAllowedHosts: readAllowedHosts(env),
     maxPipelineSteps: int(env, 'MAX_PIPELINE_STEPS', MAX_STEPS, 1, MAX_STEPS_CEILING),
     maxJobCostSeconds: int(env, 'MAX_JOB_COST_SECONDS', 1800, 1),
-    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', 8, 1, 10_000),
+    maxConcurrentUploads: int(env, 'MAX_CONCURRENT_UPLOADS', 4, 1, 10_000),
     bodyTimeoutMs: int(env, 'UPLOAD_BODY_TIMEOUT_MS', 60_000, 100),
     sseMaxStreams: int(env, 'SSE_MAX_STREAMS', 1000, 1),
     sseMaxStreamsPerClient: int(env, 'SSE_MAX_STREAMS_PER_CLIENT', 20, 1),
@@ -57,7 +57,7 @@ export function readConfig(env: Env): IntakeConfig {
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     admission: Object.freeze({
       maxWaitMs: {
-        io: int(env, 'ADMISSION_IO_MAX_WAIT_MS', 1000, 0),
+        io: int(env, 'ADMISSION_IO_MAX_WAIT_MS', 300, 0),
         ml: int(env, 'ADMISSION_ML_MAX_WAIT_MS', 300_000, 0),
       },
       defaultServiceMs: {
@@ -66,6 +66,7 @@ export function readConfig(env: Env): IntakeConfig {
       },
       cacheMs: int(env, 'ADMISSION_CACHE_MS', 200, 0, 10_000),
       readTimeoutMs: int(env, 'ADMISSION_READ_TIMEOUT_MS', 500, 10, 30_000),
+      transitMs: int(env, 'ADMISSION_TRANSIT_MS', 300, 0, 60_000),
     }),
     webDir: str(env, 'WEB_DIR', 'web'),
   });

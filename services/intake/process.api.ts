@@ -90,6 +90,41 @@ async function recorded(deps: IntakeDeps, jobId: string): Promise<boolean> {
 }
 
 /**
+ * Reads a request body to its end without keeping it: at most `maxBytes` and `deadlineMs`, after which
+ * the rest is left (the connection is then closed after the answer, as for any oversized body).
+ */
+export function discardBody(incoming: Readable, deadlineMs: number, maxBytes: number): Promise<void> {
+  if (incoming.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const done = () => {
+      clearTimeout(timer);
+      incoming.off('data', onData);
+      incoming.off('end', done);
+      incoming.off('error', done);
+      incoming.off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        incoming.pause();
+        done();
+      }
+    };
+    const timer = setTimeout(() => {
+      incoming.pause();
+      done();
+    }, deadlineMs);
+    incoming.on('data', onData);
+    incoming.once('end', done);
+    incoming.once('error', done);
+    incoming.once('close', done);
+    incoming.resume();
+  });
+}
+
+/**
  * `POST /api/process`: refuse under overload (admission, or too many uploads in flight), read the body
  * within its deadline, validate, admit by the real queue wait, reserve the idempotency key, store, append.
  */
@@ -113,9 +148,10 @@ export function processApi(deps: IntakeDeps) {
       await admission.precheck();
       release = uploads.acquire();
     } catch (error) {
-      // Refused before reading the body: read and discard it (no parsing, no copy), so the client can
-      // finish sending and reads the 429 instead of a connection reset.
-      incoming?.resume();
+      // Refused before reading the body: read and discard it (no parsing, no copy) before answering, so
+      // the client can finish sending and reads the 429; answering first made Node close the connection
+      // under the client's upload (EPIPE / "other side closed" instead of a 429).
+      if (incoming) await discardBody(incoming, config.bodyTimeoutMs, config.maxUploadBytes * 2);
       throw error;
     }
     try {

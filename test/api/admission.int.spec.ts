@@ -13,6 +13,7 @@ const ENV = {
   ADMISSION_ML_MAX_WAIT_MS: '50000',
   ADMISSION_ML_SERVICE_MS: '30000',
   ADMISSION_CACHE_MS: '0',
+  ADMISSION_TRANSIT_MS: '0', // each submission reads the queue afresh; nothing is in transit
 };
 
 describe('admission follows the expected wait of each queue', () => {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { serve } from '@hono/node-server';
 import { createApp } from '../../services/intake/app.ts';
 import type { IntakeConfig } from '../../services/intake/config.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
@@ -224,5 +228,35 @@ describe('POST /api/process against hostile input', () => {
     assert.equal(busy.headers.get('retry-after'), '2');
     await expectError(first, 408, 'Request body not received within 0.3 s');
     await expectAccepted(post(app, png, { operations: '["webp"]' }));
+  });
+
+  it('over a real connection, an upload refused before its body is read gets its 429, not a reset', async () => {
+    const app = appWith({ maxConcurrentUploads: 1, bodyTimeoutMs: 10_000 });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    // The only upload slot is held by a body that is never finished.
+    const holder = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/process',
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    });
+    holder.on('error', () => undefined);
+    holder.write(multipartBody([{ name: 'operations', value: '["webp"]' }], { close: false }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      // 6 MB: far more than the socket buffers take, so the refusal comes while it is being sent.
+      const form = new FormData();
+      form.set('file', new File([new Uint8Array(randomBytes(6 * 1024 * 1024))], 'big.png'));
+      form.set('operations', '["webp"]');
+      const answer = await fetch(`http://127.0.0.1:${port}/api/process`, { method: 'POST', body: form });
+      assert.equal(answer.status, 429);
+      assert.equal(answer.headers.get('retry-after'), '2');
+    } finally {
+      holder.destroy();
+      server.close();
+    }
   });
 });
