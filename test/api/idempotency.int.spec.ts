@@ -12,7 +12,7 @@ describe('Idempotency-Key', () => {
   let h: Harness;
   let png: Upload;
   before(async () => {
-    h = await startHarness({ MAX_CONCURRENT_UPLOADS: '8' }); // five uploads at once, all received
+    h = await startHarness();
     h.start();
     png = { bytes: await samplePng(), name: 'same.png' };
   });
