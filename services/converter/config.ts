@@ -21,7 +21,7 @@ export type ConverterConfig = Readonly<{
 export function readConfig(env: Env): ConverterConfig {
   return Object.freeze({
     infra: readInfraConfig(env),
-    concurrency: int(env, 'CONVERTER_CONCURRENCY', availableParallelism() + 1, 1, 64),
+    concurrency: int(env, 'CONVERTER_CONCURRENCY', availableParallelism(), 1, 64),
     nice: int(env, 'CONVERTER_NICE', 5, 0, 19),
     maxInputPixels: int(env, 'MAX_INPUT_PIXELS', 100_000_000, 1),
     maxOutputPixels: int(env, 'MAX_OUTPUT_PIXELS', 100_000_000, 1),
