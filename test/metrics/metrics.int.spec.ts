@@ -32,7 +32,8 @@ describe('GET /metrics reports jobs, steps, queues and lag from the running syst
   let h: Harness;
   before(async () => {
     // a conversion queue whose budget one waiting step exceeds: the second job while it waits is refused
-    h = await startHarness({ ADMISSION_IO_MAX_WAIT_MS: '50' });
+    // (no transit allowance: the depth reading alone decides, so the first job, already done, never counts)
+    h = await startHarness({ ADMISSION_IO_MAX_WAIT_MS: '50', ADMISSION_TRANSIT_MS: '0' });
     h.start();
   });
   after(() => h.close());
