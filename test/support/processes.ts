@@ -8,6 +8,17 @@ export type ServiceProcess = Readonly<{
   kill: (signal?: NodeJS.Signals) => Promise<number | null>;
 }>;
 
+/** Everything a child prints on stdout and stderr, as one growing text. */
+export function collectOutput(child: ChildProcess): () => string {
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return () => output;
+}
+
 /** Runs a service as its own process, exactly as `npm start` does, with the test's environment. */
 export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
@@ -19,22 +30,16 @@ export function spawnService(entry: string, env: Record<string, string>): Servic
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const output = collectOutput(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
-    output: () => output,
+    output,
     async waitFor(text, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!output.includes(text)) {
-        if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${entry} did not print "${text}":\n${output}`);
+      while (!output().includes(text)) {
+        if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${output()}`);
+        if (Date.now() > deadline) throw new Error(`${entry} did not print "${text}":\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

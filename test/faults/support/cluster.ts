@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { collectOutput } from '../../support/processes.ts';
 
 /** The three-node JetStream cluster of `scripts/nats-cluster.sh`, run from a test. */
 export const CLUSTER_PORTS = [14222, 14223, 14224] as const;
@@ -12,15 +13,9 @@ export function natsCluster(dir: string) {
         env: { ...process.env, NATS_CLUSTER_DIR: dir },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
+      const output = collectOutput(child);
       child.on('exit', (code) =>
-        code === 0 ? resolve(output) : reject(new Error(`${args.join(' ')}: ${output}`)),
+        code === 0 ? resolve(output()) : reject(new Error(`${args.join(' ')}: ${output()}`)),
       );
     });
   return {
