@@ -29,7 +29,7 @@ const INFRA: ReadonlyArray<[RegExp, string]> = [
   [/nats-server/, 'nats-server'],
   [/^postgres/, 'postgres (all processes)'],
   [/moto_server/, 'moto (S3)'],
-  [/s3local\/main\.ts/, 's3rver (S3)'],
+  [/s3local\/main\.ts/, 'embedded S3'],
   [/redis-server/, 'redis'],
 ];
 

@@ -14,7 +14,8 @@ import { percentile } from './stats.ts';
 
 // The embedded S3 of `npm start` against the S3 server the tests use, through the services' own client:
 //   npm run bench:s3 -- [--seconds 5] [--concurrency 4] [--moto http://127.0.0.1:9555]
-// Starts services/s3local/main.ts exactly as `npm start` does (node --openssl-legacy-provider) on a free
+// Starts services/s3local/main.ts exactly as `npm start` does (S3LOCAL_MAIN / S3LOCAL_NODE_ARGS override the
+// script and add node flags, to measure another build or take a --cpu-prof) on a free
 // port with its own temporary data dir, and stops it at the end. Uses the running moto (never stops it)
 // with a fresh bucket that it empties and deletes afterwards. For each server and object size (~1.5 MB,
 // 100 KB): puts, then gets, `--concurrency` loops for `--seconds` each. Server CPU is read from
@@ -121,10 +122,15 @@ const base = readInfraConfig(process.env).s3;
 const rows: Row[] = [];
 
 const port = await freePort();
-const dir = mkdtempSync(path.join(os.tmpdir(), 's3rver-bench-'));
-const s3rver = spawn(
+const dir = mkdtempSync(path.join(os.tmpdir(), 's3local-bench-'));
+const embeddedS3 = spawn(
   process.execPath,
-  ['--openssl-legacy-provider', '--import', 'tsx', 'services/s3local/main.ts'],
+  [
+    ...(process.env.S3LOCAL_NODE_ARGS?.split(' ') ?? []),
+    '--import',
+    'tsx',
+    process.env.S3LOCAL_MAIN ?? 'services/s3local/main.ts',
+  ],
   {
     env: {
       ...process.env,
@@ -133,7 +139,7 @@ const s3rver = spawn(
       S3_BUCKET: 'pixtools',
       LOG_PRETTY: 'false',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.S3LOCAL_STDOUT === '1' ? 'inherit' : 'ignore', 'inherit'],
   },
 );
 try {
@@ -156,9 +162,9 @@ try {
     await sleep(200);
   }
   probe.destroy();
-  rows.push(...(await measure(`s3rver ${s3rver.pid ?? ''} (embedded)`, embedded, s3rver.pid ?? null)));
+  rows.push(...(await measure(`embedded ${embeddedS3.pid ?? ''}`, embedded, embeddedS3.pid ?? null)));
 } finally {
-  s3rver.kill('SIGTERM');
+  embeddedS3.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -2,7 +2,7 @@ import { type Service, supervise } from './supervise.ts';
 
 // `npm start`: every service as its own process, logs prefixed by name, supervised (a crashed service
 // is restarted with back-off and the log says so), Ctrl-C stops them all.
-// Without S3_ENDPOINT an embedded S3 (s3rver, data under .data/s3) is started first on port 9000.
+// Without S3_ENDPOINT an embedded S3 (services/s3local, data under .data/s3) is started first on port 9000.
 const env = { LOG_PRETTY: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env };
 const embeddedS3 = !process.env.S3_ENDPOINT;
 const tsx = (file: string, extra = '') => `exec node ${extra} --import tsx ${file}`;
@@ -18,7 +18,7 @@ const services: Service[] = [
 ];
 const all: Service[] = embeddedS3
   ? [
-      { name: 's3', command: tsx('services/s3local/main.ts', '--openssl-legacy-provider') },
+      { name: 's3', command: tsx('services/s3local/main.ts') },
       ...services.map((service) => ({
         ...service,
         command: `node --import tsx scripts/wait-port.ts 127.0.0.1 9000 && ${service.command}`,
