@@ -5,13 +5,13 @@ import { readConfig } from './config.ts';
 import { createDb } from './database.ts';
 import { startProjections } from './projections.ts';
 
-const { infra } = readConfig(process.env);
+const { infra, lingerMs } = readConfig(process.env);
 const log = createLogger('projections', { level: infra.logLevel, pretty: infra.logPretty });
 await ensureDatabase(infra.databaseUrl);
 const db = createDb(infra.databaseUrl);
 await migrateToLatest(db);
 const bus = await connectBus({ ...infra, url: infra.natsUrl, name: 'projections' });
-const projections = startProjections({ db, bus, log });
+const projections = startProjections({ db, bus, log, lingerMs });
 log.info('projections consuming');
 
 await new Promise<void>((resolve) => {

@@ -12,6 +12,13 @@ export type ProjectionsOptions = Readonly<{
   log: Logger;
   /** Most events per transaction (default 500). */
   batchSize?: number;
+  /**
+   * How long a batch waits for more events once the consumer has nothing pending (default 25 ms,
+   * `PROJECTIONS_LINGER_MS`): a job's events come in bursts a few ms apart (a step's end, the planner's
+   * answer), and one transaction for the burst costs a fraction of one per event. The read model
+   * trails the log by at most this much longer.
+   */
+  lingerMs?: number;
 }>;
 export type Projections = ReturnType<typeof startProjections>;
 
@@ -32,7 +39,7 @@ export async function readCheckpoint(db: Kysely<Database>): Promise<number> {
  * again from the checkpoint, so nothing is applied twice or skipped; an event the database refuses
  * for its data is quarantined instead of blocking every later job.
  */
-export function startProjections({ db, bus, log, batchSize = 500 }: ProjectionsOptions) {
+export function startProjections({ db, bus, log, batchSize = 500, lingerMs = 25 }: ProjectionsOptions) {
   const stop = new AbortController();
   const counters = { applied: 0, quarantined: 0, batches: 0, restarts: 0 };
   const progress: Progress = { at: Date.now(), checkpoint: 0 };
@@ -52,7 +59,7 @@ export function startProjections({ db, bus, log, batchSize = 500 }: ProjectionsO
       progress.at = Date.now();
       try {
         const ended = await Promise.race([
-          follow({ db, bus, log, batchSize }, counters, progress, attempt.signal).then(
+          follow({ db, bus, log, batchSize, lingerMs }, counters, progress, attempt.signal).then(
             () => 'ended' as const,
           ),
           watch.stalled,
@@ -112,7 +119,7 @@ function watchForStall(bus: Bus, progress: Progress, log: Logger) {
 }
 
 async function follow(
-  { db, bus, log, batchSize }: Required<ProjectionsOptions>,
+  { db, bus, log, batchSize, lingerMs }: Required<ProjectionsOptions>,
   counters: { applied: number; quarantined: number; batches: number },
   progress: Progress,
   signal: AbortSignal,
@@ -149,19 +156,25 @@ async function follow(
   try {
     const iterator = messages[Symbol.asyncIterator]();
     let next = iterator.next();
+    let started = 0; // when the batch in hand got its first event
+    let deadline = 0; // when it is applied if nothing more arrives
     while (!signal.aborted) {
       const got = await Promise.race(
-        batch.length === 0 ? [next, aborted] : [next, aborted, idle(FLUSH_IDLE_MS)],
+        batch.length === 0 ? [next, aborted] : [next, aborted, idle(Math.max(0, deadline - Date.now()))],
       );
       if (signal.aborted) break; // the batch in hand is read again from the checkpoint
       if (got === undefined) {
-        await flush(); // nothing more arrived for a moment: apply what has
+        await flush(); // nothing more arrived in time: apply what has
         continue;
       }
       if (got.done) break;
       next = iterator.next();
+      const now = Date.now();
+      if (batch.length === 0) started = now;
       batch.push(envelope(got.value, log));
-      if (batch.length >= batchSize || got.value.info.pending === 0) await flush();
+      // Caught up: wait out the linger for the rest of a burst; behind: apply once the batch stops growing.
+      deadline = got.value.info.pending === 0 ? started + lingerMs : now + FLUSH_IDLE_MS;
+      if (batch.length >= batchSize || deadline <= now) await flush();
     }
   } finally {
     // Bounded: a close that never settles must not hold the projection.
