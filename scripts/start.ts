@@ -5,7 +5,10 @@ import { type Service, supervise } from './supervise.ts';
 // Without S3_ENDPOINT an embedded S3 (services/s3local, data under .data/s3) is started first on port 9000.
 const env = { LOG_PRETTY: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env };
 const embeddedS3 = !process.env.S3_ENDPOINT;
-const tsx = (file: string, extra = '') => `exec node ${extra} --import tsx ${file}`;
+// START_NODE_ARGS adds node flags to every service (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`,
+// which NODE_OPTIONS does not allow).
+const nodeArgs = process.env.START_NODE_ARGS ?? '';
+const tsx = (file: string) => `exec node ${nodeArgs} --import tsx ${file}`;
 
 const services: Service[] = [
   { name: 'projections', command: tsx('projections/main.ts') },
