@@ -2,7 +2,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type Ceiling, cbsd68Dir, measureCeiling, referencePng } from './load/ceiling.ts';
-import { Client, type Finished, hammer, type Submitted } from './load/client.ts';
+import { Client, type Finished, hammer, referenceForm, type Submitted } from './load/client.ts';
 import { printGetRps, printRun } from './load/report.ts';
 
 // Open-loop load against a running PixTools (it starts nothing: run `npm start` yourself first):
@@ -16,7 +16,9 @@ import { printGetRps, printRun } from './load/report.ts';
 // concurrency 1 and 2 for --ceiling-seconds each while the system is idle; --ceiling-after repeats it.
 // Then submissions at a fixed arrival rate (--rate × the concurrency-2 ceiling, or --jobs-per-second),
 // each with a --timeout-ms limit; each accepted job is polled every --poll-ms until COMPLETED/FAILED or
-// until --drain-seconds after the last submission.
+// until --drain-seconds after the last submission. The pollers and the GET-rate run use node:http on
+// keep-alive sockets and read each body without parsing it (`Client.getStatus`): the bench client shares
+// the machine, and fetch + JSON.parse cost it about three times as much CPU per GET.
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -51,7 +53,7 @@ const load = () =>
     .join(' ');
 
 const { file, png } = await referencePng(dir, values.image);
-const upload = new Blob([new Uint8Array(png)], { type: 'image/png' });
+const upload = referenceForm(png);
 console.log(
   `target ${base}; input ${file} → 1600×630 PNG, ${(png.length / 1e6).toFixed(2)} MB; load ${load()}`,
 );
