@@ -8,20 +8,24 @@ const embeddedS3 = !process.env.S3_ENDPOINT;
 // START_NODE_ARGS adds node flags to every service (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`,
 // which NODE_OPTIONS does not allow).
 const nodeArgs = process.env.START_NODE_ARGS ?? '';
-const tsx = (file: string) => `exec node ${nodeArgs} --import tsx ${file}`;
+const tsx = (file: string, extra = '') => `exec node ${nodeArgs} ${extra} --import tsx ${file}`;
+// The processes that move image bytes get a larger young generation: with V8's default, each 2.4 MB
+// upload's buffers and request objects are promoted and a full mark-compact runs every few jobs
+// (measured: the converter went from 20 to 3 mark-compacts per 60 jobs, 175 -> 161 ms CPU per job).
+const BYTES_HEAVY = '--min-semi-space-size=16 --max-semi-space-size=32';
 
 const services: Service[] = [
   { name: 'projections', command: tsx('projections/main.ts') },
   { name: 'planner', command: tsx('services/planner/main.ts') },
-  { name: 'converter', command: tsx('services/converter/main.ts') },
+  { name: 'converter', command: tsx('services/converter/main.ts', BYTES_HEAVY) },
   { name: 'denoiser', command: tsx('services/denoiser/main.ts') },
-  { name: 'intake', command: tsx('services/intake/main.ts') },
+  { name: 'intake', command: tsx('services/intake/main.ts', BYTES_HEAVY) },
   { name: 'notifier', command: tsx('services/notifier/main.ts') },
   { name: 'expiry', command: tsx('services/expiry/main.ts') },
 ];
 const all: Service[] = embeddedS3
   ? [
-      { name: 's3', command: tsx('services/s3local/main.ts') },
+      { name: 's3', command: tsx('services/s3local/main.ts', BYTES_HEAVY) },
       ...services.map((service) => ({
         ...service,
         command: `node --import tsx scripts/wait-port.ts 127.0.0.1 9000 && ${service.command}`,
