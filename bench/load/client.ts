@@ -40,7 +40,6 @@ type JobBody = {
 /** ms: created_at → the webp step dispatched → started → finished → the last step finished (the bundle). */
 export type Phases = { total: number; planned: number; queued: number; convert: number; after: number };
 
-const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
 const message = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);
   const code = 'code' in error ? ` ${String(error.code)}` : '';
