@@ -31,6 +31,7 @@ type Bucket = { readonly dir: string; readonly objects: Map<string, ObjectMeta> 
 
 export class ObjectStore {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly queues = new Map<string, Promise<void>>();
   private constructor(private readonly root: string) {}
 
   static async open(root: string): Promise<ObjectStore> {
@@ -118,8 +119,20 @@ export class ObjectStore {
     return this.install(bucket, key, received, options);
   }
 
-  /** Moves a received temporary file into place as `key`. */
-  async install(
+  /**
+   * Moves a received temporary file into place as `key`. Writes and deletes of one key run one after
+   * the other, so the metadata on disk, the index and the body files always agree.
+   */
+  install(
+    bucket: string,
+    key: string,
+    received: Readonly<{ file: string; size: number; sha256: string }>,
+    options: Pick<WriteOptions, 'contentType' | 'contentDisposition'>,
+  ): Promise<ObjectMeta> {
+    return this.serially(bucket, key, () => this.installNow(bucket, key, received, options));
+  }
+
+  private async installNow(
     bucket: string,
     key: string,
     received: Readonly<{ file: string; size: number; sha256: string }>,
@@ -135,7 +148,7 @@ export class ObjectStore {
       lastModified: new Date().toISOString(),
       contentType: options.contentType,
       ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-      file: `${name}-${etag}-${Date.now().toString(36)}`,
+      file: `${name}-${etag}-${randomUUID().slice(0, 8)}`,
     };
     await rename(received.file, path.join(target.dir, meta.file));
     const metaTmp = path.join(this.root, '.tmp', `${randomUUID()}.json`);
@@ -149,13 +162,30 @@ export class ObjectStore {
     return meta;
   }
 
-  async delete(bucket: string, key: string): Promise<void> {
+  delete(bucket: string, key: string): Promise<void> {
     const target = this.bucket(bucket);
-    const meta = target.objects.get(key);
-    if (meta === undefined) return;
-    target.objects.delete(key);
-    await rm(path.join(target.dir, `${keyName(key)}.json`), { force: true });
-    await rm(path.join(target.dir, meta.file), { force: true });
+    return this.serially(bucket, key, async () => {
+      const meta = target.objects.get(key);
+      if (meta === undefined) return;
+      target.objects.delete(key);
+      await rm(path.join(target.dir, `${keyName(key)}.json`), { force: true });
+      await rm(path.join(target.dir, meta.file), { force: true });
+    });
+  }
+
+  /** Runs `work` after every earlier write or delete of the same key has finished. */
+  private serially<T>(bucket: string, key: string, work: () => Promise<T>): Promise<T> {
+    const id = `${bucket}/${key}`;
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return run;
   }
 
   /** Keys under `prefix` after `startAfter`, in code-unit order (S3's UTF-8 order for all but astral characters). */
