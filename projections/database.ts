@@ -128,5 +128,9 @@ export function createDb(
     query_timeout: timeouts.statementTimeoutMs + 2_000,
   });
   pool.on('error', onIdleError);
+  // The pool listens for errors only on idle clients: a connection that dies while a query runs on it
+  // makes its client emit `error` with nobody listening, which kills the process. That query is already
+  // failed (its caller answers 503 or retries), and the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
