@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { S3Error } from './errors.ts';
+import { noSuchBucket, S3Error } from './errors.ts';
 import { concatenate, type ObjectMeta, type ObjectStore } from './store.ts';
 import { malformed } from './xml.ts';
 
@@ -33,8 +33,7 @@ export class Multipart {
   ) {}
 
   create(bucket: string, key: string, contentType: string, contentDisposition?: string): string {
-    if (!this.store.hasBucket(bucket))
-      throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+    if (!this.store.hasBucket(bucket)) throw noSuchBucket();
     const id = randomUUID();
     this.uploads.set(id, {
       bucket,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { S3Error } from './errors.ts';
+import { noSuchBucket, S3Error } from './errors.ts';
 
 // The embedded S3's objects on disk. Per bucket: `objects/<sha256(key)>-<etag>` holds a body,
 // `objects/<sha256(key)>.json` its metadata, which names the body file. A write goes to `tmp/` first
@@ -202,7 +202,7 @@ export class ObjectStore {
 
   private bucket(name: string): Bucket {
     const bucket = this.buckets.get(name);
-    if (bucket === undefined) throw new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
+    if (bucket === undefined) throw noSuchBucket();
     return bucket;
   }
 
