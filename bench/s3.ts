@@ -139,7 +139,7 @@ const embeddedS3 = spawn(
       S3_BUCKET: 'pixtools',
       LOG_PRETTY: 'false',
     },
-    stdio: ['ignore', process.env.S3LOCAL_STDOUT === '1' ? 'inherit' : 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
 try {
