@@ -16,9 +16,10 @@ import { printGetRps, printRun } from './load/report.ts';
 // concurrency 1 and 2 for --ceiling-seconds each while the system is idle; --ceiling-after repeats it.
 // Then submissions at a fixed arrival rate (--rate × the concurrency-2 ceiling, or --jobs-per-second),
 // each with a --timeout-ms limit; each accepted job is polled every --poll-ms until COMPLETED/FAILED or
-// until --drain-seconds after the last submission. The pollers and the GET-rate run use node:http on
-// keep-alive sockets and read each body without parsing it (`Client.getStatus`): the bench client shares
-// the machine, and fetch + JSON.parse cost it about three times as much CPU per GET.
+// until --drain-seconds after the last submission. The pollers and the GET-rate run use undici's Pool on
+// keep-alive connections, paced by one ticker, and read each body without parsing it (`Client.getStatus`,
+// `hammer`): the bench client shares the machine, and fetch + JSON.parse with a timer per poller cost it
+// three to four times as much CPU per GET.
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
