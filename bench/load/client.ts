@@ -261,14 +261,12 @@ export async function hammer(
     if (status === 200) counts.ok++;
     else counts.other++;
   };
-  if (clients === 0) {
-    // no pollers
-  } else if (everyMs === 0) {
+  if (clients > 0 && everyMs === 0) {
     const loop = async () => {
       while (!stop()) await once();
     };
     await Promise.all(Array.from({ length: clients }, loop));
-  } else {
+  } else if (clients > 0) {
     const slots = 10;
     const outstanding = new Set<Promise<void>>();
     const busy = new Array<boolean>(clients).fill(false);
