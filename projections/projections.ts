@@ -1,4 +1,4 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Bus } from '../shared/bus/connect.ts';
 import type { Logger } from '../shared/log.ts';
@@ -42,7 +42,7 @@ export async function readCheckpoint(db: Kysely<Database>): Promise<number> {
 export function startProjections({ db, bus, log, batchSize = 500, lingerMs = 25 }: ProjectionsOptions) {
   const stop = new AbortController();
   const counters = { applied: 0, quarantined: 0, batches: 0, restarts: 0 };
-  const progress: Progress = { at: Date.now(), checkpoint: 0 };
+  const progress: Progress = { at: Date.now(), checkpoint: 0, phase: 'starting' };
   const stopped = new Promise<'stopped'>((resolve) =>
     stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }),
   );
@@ -57,6 +57,7 @@ export function startProjections({ db, bus, log, batchSize = 500, lingerMs = 25 
       stop.signal.addEventListener('abort', onStop, { once: true });
       const watch = watchForStall(bus, progress, log);
       progress.at = Date.now();
+      progress.phase = 'starting';
       try {
         const ended = await Promise.race([
           follow({ db, bus, log, batchSize, lingerMs }, counters, progress, attempt.signal).then(
@@ -88,7 +89,7 @@ export function startProjections({ db, bus, log, batchSize = 500, lingerMs = 25 
 }
 
 /** When the read models last moved, and to which stream sequence. */
-type Progress = { at: number; checkpoint: number };
+type Progress = { at: number; checkpoint: number; phase: 'starting' | 'reading' | 'applying' };
 
 /** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
 const FLUSH_IDLE_MS = 50;
@@ -106,7 +107,7 @@ function watchForStall(bus: Bus, progress: Progress, log: Logger) {
         .then((info) => {
           if (info.state.last_seq > progress.checkpoint && Date.now() - progress.at >= STALL_CHECK_MS) {
             log.warn(
-              { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq },
+              { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq, phase: progress.phase },
               'projection reader stalled; starting a new one from the checkpoint',
             );
             resolve('stalled');
@@ -132,6 +133,8 @@ async function follow(
     opt_start_seq: checkpoint + 1,
   });
   const messages = await consumer.consume({ max_messages: batchSize * 2 });
+  void reportStatus(messages, log);
+  progress.phase = 'reading';
   log.info({ checkpoint }, 'projection reading the event log after its checkpoint');
   // Closing the consumer is not relied on to end the loop (after a reconnect it may never settle).
   const aborted = new Promise<undefined>((resolve) => {
@@ -141,7 +144,9 @@ async function follow(
   let batch: Envelope[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
+    progress.phase = 'applying';
     const outcome = await applyOrQuarantine(db, batch);
+    progress.phase = 'reading';
     checkpoint = Math.max(checkpoint, batch.at(-1)?.seq ?? checkpoint);
     progress.checkpoint = Math.max(progress.checkpoint, checkpoint);
     progress.at = Date.now();
@@ -179,6 +184,22 @@ async function follow(
   } finally {
     // Bounded: a close that never settles must not hold the projection.
     await Promise.race([messages.close(), idle(2000)]);
+  }
+}
+
+/** The consumer's own notices (missed heartbeats, a recreated ordered consumer …), for diagnosis. */
+async function reportStatus(messages: ConsumerMessages, log: Logger): Promise<void> {
+  try {
+    for await (const status of messages.status()) {
+      // A pull that expired unfilled ('discard') is routine on an idle log.
+      if (['next', 'heartbeat', 'debug', 'discard'].includes(status.type)) continue;
+      log.warn(
+        { status: status.type, data: 'data' in status ? status.data : undefined },
+        'projection consumer notice',
+      );
+    }
+  } catch {
+    // the consumer was closed
   }
 }
 

@@ -82,12 +82,17 @@ export class Admission {
     if (waits.every((wait) => wait.waitMs > this.config.maxWaitMs[wait.queue])) this.refuse(waits);
   }
 
-  /** For a validated job: refuse when any queue one of its steps runs on is over its budget. */
-  async admit(ops: readonly StepOp[]): Promise<void> {
+  /** Refuses (429) when any queue one of these steps runs on is over its budget; records nothing. */
+  async check(ops: readonly StepOp[]): Promise<void> {
     const queues = [...new Set(ops.map(queueOf))];
     const waits = await Promise.all(queues.map((queue) => this.wait(queue)));
     const over = waits.filter((wait) => wait.waitMs > this.config.maxWaitMs[wait.queue]);
     if (over.length > 0) this.refuse(over);
+  }
+
+  /** For a validated job: `check`, then its steps count as queued until the next depth reading. */
+  async admit(ops: readonly StepOp[]): Promise<void> {
+    await this.check(ops);
     const now = this.now();
     for (const op of ops) {
       const queue = queueOf(op);

@@ -95,6 +95,17 @@ describe('admission between two depth readings', () => {
     );
   });
 
+  it('checks without counting: a request refused or failing validation later is not charged to the queue', async () => {
+    const admission = new Admission(
+      async (queue) => depth(queue, 0),
+      board(2, 400), // the budget (1000 ms) allows 5 waiting io steps
+      { ...CONFIG, cacheMs: 60_000, transitMs: 500 },
+    );
+    for (let i = 0; i < 20; i++) assert.equal(await status(admission.check(['webp'])), 'ok');
+    for (let i = 0; i < 6; i++) assert.equal(await status(admission.admit(['webp'])), 'ok');
+    assert.equal(await status(admission.check(['webp'])), 429, 'six admitted fill the budget');
+  });
+
   it('stops counting a step once a reading taken well after its admission can include it', async () => {
     let now = 0;
     const admission = new Admission(

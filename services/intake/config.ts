@@ -57,7 +57,7 @@ export function readConfig(env: Env): IntakeConfig {
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 24 * 3600, 1),
     admission: Object.freeze({
       maxWaitMs: {
-        io: int(env, 'ADMISSION_IO_MAX_WAIT_MS', 300, 0),
+        io: int(env, 'ADMISSION_IO_MAX_WAIT_MS', 600, 0),
         ml: int(env, 'ADMISSION_ML_MAX_WAIT_MS', 300_000, 0),
       },
       defaultServiceMs: {

@@ -12,7 +12,7 @@ import { recordAdmissionRefusal } from './metrics.ts';
 import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
 import { UploadSlots } from './submission/uploads.ts';
-import { type Submission, validateSubmission } from './submission/validate.ts';
+import { requestedOps, type Submission, validateSubmission } from './submission/validate.ts';
 
 /** Room kept for the message headers and the metadata the appender stamps. */
 const EVENT_HEADROOM_BYTES = 1024;
@@ -156,6 +156,10 @@ export function processApi(deps: IntakeDeps) {
     }
     try {
       const form = await readRawForm(c.req.raw, read, incoming);
+      // Refused early if its queue is over budget (no hashing, no image decoding for work that cannot
+      // be taken); checked again below, once the request is valid, and recorded as admitted there.
+      const ops = requestedOps(form, config);
+      if (ops !== null) await admission.check(ops);
       const submission = await validateSubmission(form, config, log);
       await admission.admit(withBundle(submission.steps).map((step) => step.op));
       return await accept(c, submission);

@@ -45,6 +45,21 @@ describe('admission follows the expected wait of each queue', () => {
     assert.equal((await submit('["denoise"]')).status, 202, 'the ML queue is empty');
   });
 
+  it('refuses an over-budget conversion before looking at its upload; a bad field still gets its own 4xx', async () => {
+    // The io queue is still full from the test above. A file that is no image would be a 400 once
+    // inspected: the 429 shows the queue was checked first, from the text fields alone.
+    const notImage = await post(
+      h.app,
+      { bytes: Buffer.from('not an image at all'), name: 'a.png' },
+      {
+        operations: '["webp"]',
+      },
+    );
+    assert.equal(notImage.status, 429);
+    const badField = await submit('["webp", "no-such-operation"]');
+    assert.ok(badField.status >= 400 && badField.status < 429, `status ${badField.status}`);
+  });
+
   it('a full denoise queue refuses denoising, and conversions are taken again once their queue drains', async () => {
     assert.equal((await submit('["denoise"]')).status, 202);
     await waiting('ml', 2);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Operation, OperationParams, StepSpec } from '../../../shared/events/operations.ts';
+import type { Operation, OperationParams, StepOp, StepSpec } from '../../../shared/events/operations.ts';
 import type { Logger } from '../../../shared/log.ts';
-import { stepsFromOperations } from '../../../shared/plan/dag.ts';
+import { stepsFromOperations, withBundle } from '../../../shared/plan/dag.ts';
 import { safeFilename } from '../../../shared/storage/filename.ts';
 import type { IntakeConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
@@ -31,6 +31,25 @@ export type Submission = Readonly<{
 function checkSameFormat(operations: readonly Operation[], format: string): void {
   if (operations.includes(format as Operation)) {
     throw new ApiError(422, `Cannot convert ${format} to ${format} - source and target formats are the same`);
+  }
+}
+
+/**
+ * The step operations the form's text fields ask for (with the planner's ZIP step), or null while any
+ * of them is invalid: the full validation then answers with the rule that fails, in the contract's
+ * order. Read before the upload is hashed and decoded, so admission can refuse an overloaded queue
+ * for the price of the multipart parse alone.
+ */
+export function requestedOps(raw: RawForm, config: IntakeConfig): StepOp[] | null {
+  try {
+    const form = readForm(raw, config.maxUploadBytes);
+    const operations = parseOperations(form.operations);
+    const operationParams = parseOperationParams(form.operationParams, operations);
+    const pipeline = parsePipeline(form.pipeline, config.maxPipelineSteps);
+    return withBundle(pipeline ?? stepsFromOperations(operations, operationParams)).map((step) => step.op);
+  } catch (error) {
+    if (error instanceof ApiError) return null;
+    throw error;
   }
 }
 
