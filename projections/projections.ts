@@ -1,6 +1,7 @@
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Bus } from '../shared/bus/connect.ts';
+import { LIVE_PULL } from '../shared/bus/consume.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Database } from './database.ts';
 import { applyOrQuarantine, CHECKPOINT, type Envelope } from './project.ts';
@@ -93,19 +94,21 @@ type Progress = { at: number; checkpoint: number; phase: 'starting' | 'reading' 
 
 /** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
 const FLUSH_IDLE_MS = 50;
-/** How often a stalled reader is looked for: events on the log past the checkpoint and no progress. */
-const STALL_CHECK_MS = 10_000;
+/** A reader is stalled when the log holds events past the checkpoint and none was applied for this long. */
+const STALL_MS = 5_000;
+/** How often that is looked at. */
+const STALL_CHECK_MS = 1_000;
 
 /** Resolves `stalled` once the log holds events past the checkpoint and nothing was applied for a while. */
 function watchForStall(bus: Bus, progress: Progress, log: Logger) {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<'stalled'>((resolve) => {
     timer = setInterval(() => {
-      if (Date.now() - progress.at < STALL_CHECK_MS) return;
+      if (Date.now() - progress.at < STALL_MS) return;
       bus.jsm.streams
         .info(bus.names.eventsStream)
         .then((info) => {
-          if (info.state.last_seq > progress.checkpoint && Date.now() - progress.at >= STALL_CHECK_MS) {
+          if (info.state.last_seq > progress.checkpoint && Date.now() - progress.at >= STALL_MS) {
             log.warn(
               { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq, phase: progress.phase },
               'projection reader stalled; starting a new one from the checkpoint',
@@ -132,7 +135,7 @@ async function follow(
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: checkpoint + 1,
   });
-  const messages = await consumer.consume({ max_messages: batchSize * 2 });
+  const messages = await consumer.consume({ ...LIVE_PULL, max_messages: batchSize * 2 });
   void reportStatus(messages, log);
   progress.phase = 'reading';
   log.info({ checkpoint }, 'projection reading the event log after its checkpoint');
