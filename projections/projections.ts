@@ -1,7 +1,6 @@
 import { type ConsumerMessages, DeliverPolicy } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type { Bus } from '../shared/bus/connect.ts';
-import { LIVE_PULL } from '../shared/bus/consume.ts';
 import type { Logger } from '../shared/log.ts';
 import type { Database } from './database.ts';
 import { applyOrQuarantine, CHECKPOINT, type Envelope } from './project.ts';
@@ -135,7 +134,7 @@ async function follow(
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: checkpoint + 1,
   });
-  const messages = await consumer.consume({ ...LIVE_PULL, max_messages: batchSize * 2 });
+  const messages = await consumer.consume({ max_messages: batchSize * 2 });
   void reportStatus(messages, log);
   progress.phase = 'reading';
   log.info({ checkpoint }, 'projection reading the event log after its checkpoint');

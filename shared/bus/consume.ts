@@ -9,12 +9,6 @@ export type Disposition =
 
 export const ACK: Disposition = Object.freeze({ kind: 'ack' });
 
-/**
- * Options for every long-lived `consume()`: each pull lasts 5 s (idle heartbeats every 2.5 s) instead
- * of the client's default 30 s. A pull the client loses track of (nats.js waits for two missed
- * heartbeats after some 409 answers) is then replaced within about 5 s, not 30.
- */
-export const LIVE_PULL = Object.freeze({ expires: 5_000 });
 
 export type ConsumeLoopOptions = Readonly<{
   js: JetStreamClient;
@@ -71,7 +65,7 @@ async function streamed(
   consumer: Consumer,
   { concurrency, signal }: ConsumeLoopOptions,
 ): Promise<AsyncIterable<JsMsg>> {
-  const messages = await consumer.consume({ ...LIVE_PULL, max_messages: Math.max(concurrency, 1) });
+  const messages = await consumer.consume({ max_messages: Math.max(concurrency, 1) });
   signal.addEventListener('abort', () => void messages.close(), { once: true });
   return messages;
 }

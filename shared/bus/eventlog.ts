@@ -5,7 +5,6 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { EVENT_VERSION, type EventMetadata, JobEvent, type NewEvent, parseEvent } from '../events/events.ts';
-import { LIVE_PULL } from './consume.ts';
 import type { BusNames } from './names.ts';
 
 export type StoredEvent = Readonly<{ seq: number; event: JobEvent }>;
@@ -155,7 +154,7 @@ export class EventLog {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
         : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ ...LIVE_PULL, max_messages: 64 });
+    const messages = await consumer.consume({ max_messages: 64 });
     const stop = () => void messages.close();
     signal.addEventListener('abort', stop, { once: true });
     try {
