@@ -9,7 +9,6 @@ export type Disposition =
 
 export const ACK: Disposition = Object.freeze({ kind: 'ack' });
 
-
 export type ConsumeLoopOptions = Readonly<{
   js: JetStreamClient;
   stream: string;
