@@ -93,8 +93,12 @@ type Progress = { at: number; checkpoint: number; phase: 'starting' | 'reading' 
 
 /** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
 const FLUSH_IDLE_MS = 50;
-/** A reader is stalled when the log holds events past the checkpoint and none was applied for this long. */
-const STALL_MS = 5_000;
+/**
+ * A reader is stalled when the log holds events past the checkpoint and none was applied for this long:
+ * 5 s while it waits on the consumer, 15 s while a batch is being applied (a first batch after a cold
+ * start, or a slow Postgres, is not a stuck consumer).
+ */
+const STALL_MS = { starting: 5_000, reading: 5_000, applying: 15_000 } as const;
 /** How often that is looked at. */
 const STALL_CHECK_MS = 1_000;
 
@@ -103,11 +107,12 @@ function watchForStall(bus: Bus, progress: Progress, log: Logger) {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<'stalled'>((resolve) => {
     timer = setInterval(() => {
-      if (Date.now() - progress.at < STALL_MS) return;
+      if (Date.now() - progress.at < STALL_MS[progress.phase]) return;
       bus.jsm.streams
         .info(bus.names.eventsStream)
         .then((info) => {
-          if (info.state.last_seq > progress.checkpoint && Date.now() - progress.at >= STALL_MS) {
+          const idleMs = Date.now() - progress.at;
+          if (info.state.last_seq > progress.checkpoint && idleMs >= STALL_MS[progress.phase]) {
             log.warn(
               { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq, phase: progress.phase },
               'projection reader stalled; starting a new one from the checkpoint',
