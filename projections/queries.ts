@@ -24,16 +24,3 @@ export async function findJob(db: Kysely<Database>, jobId: string): Promise<JobV
   ]);
   return { job, steps, artifacts, webhooks };
 }
-
-/** Jobs past their retention that have not been expired yet, oldest first. */
-export async function findDueForExpiry(db: Kysely<Database>, now: Date, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('jobs')
-    .select('job_id')
-    .where('expired', '=', false)
-    .where('expires_at', '<=', now)
-    .orderBy('expires_at')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => row.job_id);
-}
