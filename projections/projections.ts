@@ -89,7 +89,7 @@ export function startProjections({ db, bus, log, batchSize = 500, lingerMs = 25 
 }
 
 /** When the read models last moved, and to which stream sequence. */
-type Progress = { at: number; checkpoint: number; phase: 'starting' | 'reading' | 'applying' };
+export type Progress = { at: number; checkpoint: number; phase: 'starting' | 'reading' | 'applying' };
 
 /** A batch that stops growing is applied after this long, whatever the consumer says is pending. */
 const FLUSH_IDLE_MS = 50;
@@ -103,7 +103,7 @@ const STALL_MS = { starting: 5_000, reading: 5_000, applying: 15_000 } as const;
 const STALL_CHECK_MS = 1_000;
 
 /** Resolves `stalled` once the log holds events past the checkpoint and nothing was applied for a while. */
-function watchForStall(bus: Bus, progress: Progress, log: Logger) {
+export function watchForStall(bus: Bus, progress: Progress, log: Logger) {
   let timer: NodeJS.Timeout | undefined;
   const stalled = new Promise<'stalled'>((resolve) => {
     timer = setInterval(() => {

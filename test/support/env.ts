@@ -19,7 +19,7 @@ export function freshEnv(overrides: Record<string, string> = {}): Record<string,
     // JetStream reserves each stream's max_bytes: the production default (10 GiB) would let only a
     // handful of parallel test runs (or leftovers of killed ones) fit on one server.
     EVENTS_MAX_BYTES: String(256 * 1024 ** 2),
-    // Tests submit jobs back to back, often with no worker running; the production io budget (300 ms of
+    // Tests submit jobs back to back, often with no worker running; the production io budget (600 ms of
     // expected queue wait) would turn that into 429s. Admission's own tests set their budgets.
     ADMISSION_IO_MAX_WAIT_MS: '60000',
     MAX_CONCURRENT_UPLOADS: '16',
