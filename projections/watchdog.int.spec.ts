@@ -33,14 +33,18 @@ describe('the projection stall watchdog', () => {
   });
 
   const lastSeq = async () => (await bus.jsm.streams.info(bus.names.eventsStream)).state.last_seq;
+  /** What the watchdog says within `ms`: `stalled`, or `running` if it has not fired. */
+  const outcomeWithin = async (progress: Progress, ms: number) => {
+    const watch = watchForStall(bus, progress, log);
+    const outcome = await Promise.race([watch.stalled, sleep(ms).then(() => 'running' as const)]);
+    watch.cancel();
+    return outcome;
+  };
 
   it('counts a caught-up log as progress: one look per stall period, no restart', async () => {
     const progress: Progress = { at: Date.now() - 6_000, checkpoint: await lastSeq(), phase: 'reading' };
     infoCalls = 0;
-    const watch = watchForStall(bus, progress, log);
-    const outcome = await Promise.race([watch.stalled, sleep(3_500).then(() => 'running' as const)]);
-    watch.cancel();
-    assert.equal(outcome, 'running');
+    assert.equal(await outcomeWithin(progress, 3_500), 'running');
     // At 1 s it looks (the reader looked idle for 7 s), finds nothing due and counts that as progress;
     // at 2 s and 3 s the reader is not idle long enough to look again (it looked every second before).
     assert.equal(infoCalls, 1);
@@ -53,10 +57,7 @@ describe('the projection stall watchdog', () => {
       checkpoint: (await lastSeq()) - 1,
       phase: 'reading',
     };
-    const watch = watchForStall(bus, progress, log);
-    const outcome = await Promise.race([watch.stalled, sleep(3_000).then(() => 'running' as const)]);
-    watch.cancel();
-    assert.equal(outcome, 'stalled');
+    assert.equal(await outcomeWithin(progress, 3_000), 'stalled');
   });
 
   it('gives a batch being applied 15 s before calling it stalled', async () => {
@@ -65,9 +66,6 @@ describe('the projection stall watchdog', () => {
       checkpoint: (await lastSeq()) - 1,
       phase: 'applying',
     };
-    const watch = watchForStall(bus, progress, log);
-    const outcome = await Promise.race([watch.stalled, sleep(2_500).then(() => 'running' as const)]);
-    watch.cancel();
-    assert.equal(outcome, 'running');
+    assert.equal(await outcomeWithin(progress, 2_500), 'running');
   });
 });
