@@ -33,6 +33,12 @@ describe('the projection stall watchdog', () => {
   });
 
   const lastSeq = async () => (await bus.jsm.streams.info(bus.names.eventsStream)).state.last_seq;
+  /** A reader one event behind the log that applied nothing for 6 s. */
+  const behindFor6s = async (phase: Progress['phase']): Promise<Progress> => ({
+    at: Date.now() - 6_000,
+    checkpoint: (await lastSeq()) - 1,
+    phase,
+  });
   /** What the watchdog says within `ms`: `stalled`, or `running` if it has not fired. */
   const outcomeWithin = async (progress: Progress, ms: number) => {
     const watch = watchForStall(bus, progress, log);
@@ -52,20 +58,10 @@ describe('the projection stall watchdog', () => {
   });
 
   it('restarts a reader that has events past its checkpoint and applied nothing for 5 s', async () => {
-    const progress: Progress = {
-      at: Date.now() - 6_000,
-      checkpoint: (await lastSeq()) - 1,
-      phase: 'reading',
-    };
-    assert.equal(await outcomeWithin(progress, 3_000), 'stalled');
+    assert.equal(await outcomeWithin(await behindFor6s('reading'), 3_000), 'stalled');
   });
 
   it('gives a batch being applied 15 s before calling it stalled', async () => {
-    const progress: Progress = {
-      at: Date.now() - 6_000,
-      checkpoint: (await lastSeq()) - 1,
-      phase: 'applying',
-    };
-    assert.equal(await outcomeWithin(progress, 2_500), 'running');
+    assert.equal(await outcomeWithin(await behindFor6s('applying'), 2_500), 'running');
   });
 });
