@@ -32,8 +32,14 @@ describe('GET /metrics reports jobs, steps, queues and lag from the running syst
   let h: Harness;
   before(async () => {
     // a conversion queue whose budget one waiting step exceeds: the second job while it waits is refused
-    // (no transit allowance: the depth reading alone decides, so the first job, already done, never counts)
-    h = await startHarness({ ADMISSION_IO_MAX_WAIT_MS: '50', ADMISSION_TRANSIT_MS: '0' });
+    // (no transit allowance and no reused reading: a fresh depth reading alone decides, so the first
+    // job, already done, never counts; a reading reused from before it was admitted counted its steps
+    // as still queued when it finished within the 200 ms reuse window)
+    h = await startHarness({
+      ADMISSION_IO_MAX_WAIT_MS: '50',
+      ADMISSION_TRANSIT_MS: '0',
+      ADMISSION_CACHE_MS: '0',
+    });
     h.start();
   });
   after(() => h.close());
