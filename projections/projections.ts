@@ -114,7 +114,7 @@ export function watchForStall(bus: Bus, progress: Progress, log: Logger) {
           const idleMs = Date.now() - progress.at;
           // Caught up with an idle log: nothing was due, so the next look is a full period away
           // (without this an idle projection asked NATS for the stream's info every second).
-          if (info.state.last_seq <= progress.checkpoint) progress.at = Math.max(progress.at, Date.now());
+          if (info.state.last_seq <= progress.checkpoint) progress.at = Date.now();
           else if (idleMs >= STALL_MS[progress.phase]) {
             log.warn(
               { checkpoint: progress.checkpoint, lastSeq: info.state.last_seq, phase: progress.phase },

@@ -3,7 +3,6 @@ import { type Context, Hono } from 'hono';
 import { CapacityBoard } from '../../shared/bus/capacity.ts';
 import { CONTENT_TYPES } from '../../shared/events/operations.ts';
 import { statusOf } from '../../shared/jobs/status.ts';
-import { withBundle } from '../../shared/plan/dag.ts';
 import { keys } from '../../shared/storage/storage.ts';
 import { Admission } from './admission.ts';
 import type { IntakeDeps } from './deps.ts';
@@ -12,7 +11,7 @@ import { recordAdmissionRefusal } from './metrics.ts';
 import { readRawForm } from './submission/form.ts';
 import { checkIdempotencyKey, fingerprint, IdempotencyKeys, jobIdFor } from './submission/idempotency.ts';
 import { UploadSlots } from './submission/uploads.ts';
-import { requestedOps, type Submission, validateSubmission } from './submission/validate.ts';
+import { jobOps, requestedOps, type Submission, validateSubmission } from './submission/validate.ts';
 
 /** Room kept for the message headers and the metadata the appender stamps. */
 const EVENT_HEADROOM_BYTES = 1024;
@@ -161,7 +160,7 @@ export function processApi(deps: IntakeDeps) {
       const ops = requestedOps(form, config);
       if (ops !== null) await admission.check(ops);
       const submission = await validateSubmission(form, config, log);
-      await admission.admit(withBundle(submission.steps).map((step) => step.op));
+      await admission.admit(jobOps(submission.steps));
       return await accept(c, submission);
     } finally {
       release();

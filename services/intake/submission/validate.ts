@@ -34,6 +34,9 @@ function checkSameFormat(operations: readonly Operation[], format: string): void
   }
 }
 
+/** Every step operation a job with these steps runs, the planner's ZIP step included. */
+export const jobOps = (steps: readonly StepSpec[]): StepOp[] => withBundle(steps).map((step) => step.op);
+
 /**
  * The step operations the form's text fields ask for (with the planner's ZIP step), or null while any
  * of them is invalid: the full validation then answers with the rule that fails, in the contract's
@@ -46,7 +49,7 @@ export function requestedOps(raw: RawForm, config: IntakeConfig): StepOp[] | nul
     const operations = parseOperations(form.operations);
     const operationParams = parseOperationParams(form.operationParams, operations);
     const pipeline = parsePipeline(form.pipeline, config.maxPipelineSteps);
-    return withBundle(pipeline ?? stepsFromOperations(operations, operationParams)).map((step) => step.op);
+    return jobOps(pipeline ?? stepsFromOperations(operations, operationParams));
   } catch (error) {
     if (error instanceof ApiError) return null;
     throw error;
