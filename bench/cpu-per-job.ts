@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { cbsd68Dir, QUALITY, referencePng } from './load/ceiling.ts';
+import { cpuNow, cpuSince, findProcesses, infraLabel, type Proc } from './load/procs.ts';
 
 // Where the CPU goes, per job, by process: against a running system (`npm start`; pass its PIXTOOLS_NS),
 //   npm run bench:cpu -- http://127.0.0.1:8000 --ns pixtools --jobs 100 --parallel 3
@@ -22,46 +23,15 @@ const { values, positionals } = parseArgs({
 const base = (positionals[0] ?? 'http://127.0.0.1:8000').replace(/\/$/, '');
 const jobs = Number(values.jobs);
 const parallel = Number(values.parallel);
-const TICK_MS = 1000 / 100; // USER_HZ
-
-type Proc = Readonly<{ pid: number; label: string }>;
-const INFRA: ReadonlyArray<[RegExp, string]> = [
-  [/nats-server/, 'nats-server'],
-  [/^postgres/, 'postgres (all processes)'],
-  [/moto_server/, 'moto (S3)'],
-  [/s3local\/main\.ts/, 'embedded S3'],
-  [/redis-server/, 'redis'],
-];
-
 function processes(): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const infra = INFRA.find(([pattern]) => pattern.test(cmd));
-      if (infra) {
-        found.push({ pid: Number(entry), label: infra[1] });
-        continue;
-      }
-      const service = cmd.match(/^\S*node\b.*?((?:services\/\w+|projections)\/main\.ts)/);
-      if (!service?.[1]) continue;
-      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').includes(`PIXTOOLS_NS=${values.ns}\0`)) continue;
-      found.push({ pid: Number(entry), label: service[1].replace('/main.ts', '') });
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return found;
-}
-
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
+  return findProcesses((cmd, pid) => {
+    const infra = infraLabel(cmd);
+    if (infra !== null) return infra;
+    const service = cmd.match(/^\S*node\b.*?((?:services\/\w+|projections)\/main\.ts)/);
+    if (!service?.[1]) return null;
+    if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`PIXTOOLS_NS=${values.ns}\0`)) return null;
+    return service[1].replace('/main.ts', '');
+  });
 }
 
 const { file, png } = await referencePng(cbsd68Dir());
@@ -100,7 +70,7 @@ async function runOne(): Promise<void> {
 }
 
 const procs = processes();
-const before = new Map(procs.map((proc) => [proc.pid, cpuMs(proc.pid)]));
+const before = cpuNow(procs);
 const started = performance.now();
 let next = 0;
 await Promise.all(
@@ -110,10 +80,7 @@ await Promise.all(
 );
 const seconds = (performance.now() - started) / 1000;
 await new Promise((resolve) => setTimeout(resolve, 2000)); // the read model and webhooks settle
-const perLabel = new Map<string, number>();
-for (const proc of procs) {
-  perLabel.set(proc.label, (perLabel.get(proc.label) ?? 0) + cpuMs(proc.pid) - (before.get(proc.pid) ?? 0));
-}
+const perLabel = cpuSince(procs, before);
 
 const c0 = process.cpuUsage();
 for (let i = 0; i < 20; i++) await sharp(png).webp({ quality: QUALITY }).toBuffer();

@@ -35,7 +35,6 @@ type Request = Readonly<{
   payload: Payload;
 }>;
 
-const TMPCOUNT = new Map<string, number>();
 const MAX_XML_BYTES = 1024 * 1024;
 const WHOLE_READ_BYTES = 16 * 1024 * 1024;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -60,8 +59,6 @@ export async function startS3Local(options: S3LocalOptions, log: Logger): Promis
   let requests = 0;
   const server = createServer((req, res) => {
     const id = (++requests).toString(16).padStart(8, '0');
-    const k = `${req.method} ${(req.url ?? '').split('?')[0]?.split('/').slice(0, 3).join('/')}`;
-    TMPCOUNT.set(k, (TMPCOUNT.get(k) ?? 0) + 1);
     res.setHeader('x-amz-request-id', id);
     handle(req, res).catch((error: unknown) => fail(req, res, error, id, log));
   });
@@ -273,7 +270,6 @@ export async function startS3Local(options: S3LocalOptions, log: Logger): Promis
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweeper);
-        console.error(JSON.stringify([...TMPCOUNT]));
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();

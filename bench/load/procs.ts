@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICK_MS = 1000 / 100; // USER_HZ
+
+export type Proc = Readonly<{ pid: number; label: string }>;
+
+/** The machine's shared servers and the S3 servers, found by command line. */
+export const INFRA: ReadonlyArray<[RegExp, string]> = [
+  [/nats-server/, 'nats-server'],
+  [/^postgres/, 'postgres (all processes)'],
+  [/moto_server/, 'moto (S3)'],
+  [/s3local\/main\.ts/, 'embedded S3'],
+  [/redis-server/, 'redis'],
+];
+
+/** Every process whose command line `label` names (or leaves out with null), with its label. */
+export function findProcesses(label: (cmd: string, pid: number) => string | null): Proc[] {
+  const found: Proc[] = [];
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const name = label(cmd, Number(entry));
+      if (name !== null) found.push({ pid: Number(entry), label: name });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
+export const infraLabel = (cmd: string): string | null =>
+  INFRA.find(([pattern]) => pattern.test(cmd))?.[1] ?? null;
+
+/** A process's CPU time so far (user + system, from /proc), in ms; 0 once it has ended. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms used by each label's processes since `before`. */
+export function cpuSince(procs: readonly Proc[], before: ReadonlyMap<number, number>): Map<string, number> {
+  const perLabel = new Map<string, number>();
+  for (const proc of procs) {
+    perLabel.set(proc.label, (perLabel.get(proc.label) ?? 0) + cpuMs(proc.pid) - (before.get(proc.pid) ?? 0));
+  }
+  return perLabel;
+}
+
+export const cpuNow = (procs: readonly Proc[]): Map<number, number> =>
+  new Map(procs.map((proc) => [proc.pid, cpuMs(proc.pid)]));
