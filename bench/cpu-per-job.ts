@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { cbsd68Dir, QUALITY, referencePng } from './load/ceiling.ts';
-import { cpuNow, cpuSince, findProcesses, infraLabel, type Proc } from './load/procs.ts';
+import { cbsd68Dir, plainSharpCpuMs, QUALITY, referencePng } from './load/ceiling.ts';
+import { cpuNow, cpuSince, findProcesses, infraLabel, type Proc, printCpuTable } from './load/procs.ts';
 
 // Where the CPU goes, per job, by process: against a running system (`npm start`; pass its PIXTOOLS_NS),
 //   npm run bench:cpu -- http://127.0.0.1:8000 --ns pixtools --jobs 100 --parallel 3
@@ -82,10 +81,7 @@ const seconds = (performance.now() - started) / 1000;
 await new Promise((resolve) => setTimeout(resolve, 2000)); // the read model and webhooks settle
 const perLabel = cpuSince(procs, before);
 
-const c0 = process.cpuUsage();
-for (let i = 0; i < 20; i++) await sharp(png).webp({ quality: QUALITY }).toBuffer();
-const used = process.cpuUsage(c0);
-const sharpMs = (used.user + used.system) / 1000 / 20;
+const sharpMs = await plainSharpCpuMs(png);
 
 console.log(
   `input ${file} → 1600×630 PNG (${(png.length / 1e6).toFixed(2)} MB); ${jobs} jobs, ${parallel} in parallel`,
@@ -96,13 +92,7 @@ console.log(
     .map((v) => v.toFixed(1))
     .join(' ')}`,
 );
-let total = 0;
-console.log('| process | CPU ms per job |\n|---|---|');
-for (const [label, ms] of [...perLabel].sort((a, b) => b[1] - a[1])) {
-  console.log(`| ${label} | ${(ms / jobs).toFixed(1)} |`);
-  total += ms / jobs;
-}
-console.log(`| **all** | **${total.toFixed(1)}** |`);
+const total = printCpuTable(perLabel, jobs, 'all');
 console.log(`plain sharp, same conversion: ${sharpMs.toFixed(1)} ms CPU per image`);
 console.log(
   `CPU-bound throughput ratio (plain sharp CPU ÷ the system's CPU per job): ${(sharpMs / total).toFixed(2)}`,

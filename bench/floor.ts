@@ -10,8 +10,8 @@ import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import sharp from 'sharp';
-import { cbsd68Dir, QUALITY, referencePng } from './load/ceiling.ts';
-import { cpuNow, cpuSince, findProcesses, infraLabel } from './load/procs.ts';
+import { cbsd68Dir, plainSharpCpuMs, QUALITY, referencePng } from './load/ceiling.ts';
+import { cpuNow, cpuSince, findProcesses, infraLabel, printCpuTable } from './load/procs.ts';
 
 // The floor: the least CPU any implementation of this design spends per reference job outside the
 // encoder, measured with the real servers and clients on this machine, against the budget the throughput
@@ -140,10 +140,7 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const perLabel = cpuSince(procs, before);
 
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < 20; i++) await sharp(png).webp({ quality: QUALITY }).toBuffer();
-  const used = process.cpuUsage(c0);
-  const sharpMs = (used.user + used.system) / 1000 / 20;
+  const sharpMs = await plainSharpCpuMs(png);
 
   console.log(
     `input ${file} → 1600×630 PNG (${(png.length / 1e6).toFixed(2)} MB), WebP output ${webp.length} bytes`,
@@ -151,13 +148,7 @@ try {
   console.log(
     `${jobs} jobs, ${parallel} in parallel, ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} jobs/s)`,
   );
-  let floor = 0;
-  console.log('| process | CPU ms per job |\n|---|---|');
-  for (const [label, ms] of [...perLabel].sort((a, b) => b[1] - a[1])) {
-    console.log(`| ${label} | ${(ms / jobs).toFixed(1)} |`);
-    floor += ms / jobs;
-  }
-  console.log(`| **floor** | **${floor.toFixed(1)}** |`);
+  const floor = printCpuTable(perLabel, jobs, 'floor');
   const budget = sharpMs * (1 / 0.85 - 1);
   console.log(`plain sharp, same conversion: ${sharpMs.toFixed(1)} ms CPU per image`);
   console.log(`budget for everything but the encoder at 0.85× plain sharp: ${budget.toFixed(1)} ms per job`);

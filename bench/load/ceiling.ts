@@ -52,3 +52,11 @@ export function cbsd68Dir(): string {
     throw new Error('set CBSD68_DIR to the CBSD68 folder (the npm bench scripts default it to ../shared)');
   return dir;
 }
+
+/** Plain sharp's CPU time per reference conversion in this process (`images` in a row), in ms. */
+export async function plainSharpCpuMs(png: Buffer, images = 20): Promise<number> {
+  const start = process.cpuUsage();
+  for (let i = 0; i < images; i++) await encode(png);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / images;
+}

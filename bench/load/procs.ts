@@ -53,3 +53,19 @@ export function cpuSince(procs: readonly Proc[], before: ReadonlyMap<number, num
 
 export const cpuNow = (procs: readonly Proc[]): Map<number, number> =>
   new Map(procs.map((proc) => [proc.pid, cpuMs(proc.pid)]));
+
+/** Prints the per-job CPU table (largest first) with its total row; returns the total per job. */
+export function printCpuTable(
+  perLabel: ReadonlyMap<string, number>,
+  jobs: number,
+  totalLabel: string,
+): number {
+  let total = 0;
+  console.log('| process | CPU ms per job |\n|---|---|');
+  for (const [label, ms] of [...perLabel].sort((a, b) => b[1] - a[1])) {
+    console.log(`| ${label} | ${(ms / jobs).toFixed(1)} |`);
+    total += ms / jobs;
+  }
+  console.log(`| **${totalLabel}** | **${total.toFixed(1)}** |`);
+  return total;
+}
