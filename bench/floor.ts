@@ -13,9 +13,9 @@ import sharp from 'sharp';
 import { cbsd68Dir, plainSharpCpuMs, QUALITY, referencePng } from './load/ceiling.ts';
 import { cpuNow, cpuSince, findProcesses, infraLabel, printCpuTable } from './load/procs.ts';
 
-// The floor: the least CPU any implementation of this design spends per reference job outside the
-// encoder, measured with the real servers and clients on this machine, against the budget the throughput
-// goal leaves (plain sharp's CPU per image × (1 / 0.85 − 1)).
+// The floor: the least CPU this design's job path spends per reference job outside the encoder, with the
+// parts the project uses (Node processes, the AWS SDK, the embedded S3, NATS, Postgres, Redis) on this
+// machine, against the budget the throughput goal leaves (plain sharp's CPU per image × (1 / 0.85 − 1)).
 //   npm run bench:floor -- [--jobs 200] [--parallel 3] [--bytes-only]
 // (--bytes-only: the image bytes' path alone, without Redis, the bus and Postgres.)
 // Starts its own embedded S3 (services/s3local, a temporary folder, a free port) and bench/floor/path.ts,
@@ -55,7 +55,8 @@ const freePort = () =>
   });
 
 const children: ChildProcess[] = [];
-function start(script: string, env: Record<string, string>): ChildProcess {
+/** Starts a script with the services' node flags; its stdout is piped when `pipeStdout`, else inherited. */
+function start(script: string, env: Record<string, string>, pipeStdout = false): ChildProcess {
   const child = spawn(process.execPath, [...NODE, '--import', 'tsx', script], {
     env: {
       ...process.env,
@@ -63,7 +64,7 @@ function start(script: string, env: Record<string, string>): ChildProcess {
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    stdio: ['ignore', pipeStdout ? 'pipe' : 'inherit', 'inherit', 'ipc'],
   });
   children.push(child);
   return child;
@@ -80,12 +81,16 @@ try {
   const outputFile = path.join(dir, 'output.webp');
   await writeFile(outputFile, webp);
   const s3Port = await freePort();
-  const s3 = start('services/s3local/main.ts', {
-    S3LOCAL_PORT: String(s3Port),
-    S3LOCAL_DIR: path.join(dir, 's3'),
-    S3_BUCKET: ns,
-    LOG_LEVEL: 'info', // its first line says it listens
-  });
+  const s3 = start(
+    'services/s3local/main.ts',
+    {
+      S3LOCAL_PORT: String(s3Port),
+      S3LOCAL_DIR: path.join(dir, 's3'),
+      S3_BUCKET: ns,
+      LOG_LEVEL: 'info', // its first line says it listens
+    },
+    true,
+  );
   await firstLine(s3);
   const pathChild = start('bench/floor/path.ts', {
     FLOOR_NS: ns,
