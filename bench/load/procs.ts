@@ -5,7 +5,7 @@ const TICK_MS = 1000 / 100; // USER_HZ
 export type Proc = Readonly<{ pid: number; label: string }>;
 
 /** The machine's shared servers and the S3 servers, found by command line. */
-export const INFRA: ReadonlyArray<[RegExp, string]> = [
+const INFRA: ReadonlyArray<[RegExp, string]> = [
   [/nats-server/, 'nats-server'],
   [/^postgres/, 'postgres (all processes)'],
   [/moto_server/, 'moto (S3)'],
@@ -32,7 +32,7 @@ export const infraLabel = (cmd: string): string | null =>
   INFRA.find(([pattern]) => pattern.test(cmd))?.[1] ?? null;
 
 /** A process's CPU time so far (user + system, from /proc), in ms; 0 once it has ended. */
-export function cpuMs(pid: number): number {
+function cpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
