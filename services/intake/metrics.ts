@@ -15,7 +15,13 @@ export type Metrics = Readonly<{ registry: Registry; middleware: MiddlewareHandl
  */
 export function createMetrics(sources?: MetricSources): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'pixtools_intake_' });
+  // The event-loop delay histogram samples every 100 ms, not prom-client's 10: a 10 ms timer wakes an
+  // idle intake 100 times a second, about 9 ms of CPU a second on a 2-core machine, for nothing.
+  collectDefaultMetrics({
+    register: registry,
+    prefix: 'pixtools_intake_',
+    eventLoopMonitoringPrecision: 100,
+  });
   registry.registerMetric(admissionRefusals);
   if (sources) registerSystemMetrics(registry, sources);
   const requests = new Counter({

@@ -254,6 +254,9 @@ function makeClient(config: S3Config, endpoint: string): S3Client {
     credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Bodies of 2 MB and more would otherwise carry `Expect: 100-continue`, which the SDK's handler sends
+    // on a fresh agent without keep-alive: a new TCP connection and an extra round trip for every upload.
+    expectContinueHeader: false,
     maxAttempts: 3,
     // A server that never answers, or a socket that stalls, fails the request instead of holding a step
     // for ever (NodeHttpHandler options; without throwOnRequestTimeout the SDK only logs a warning).
