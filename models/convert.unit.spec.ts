@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { OPSET } from './convert.ts';
 import { buildDnCNNGraph } from './dncnn-graph.ts';
 import { type ConvLayer, type MatLayer, swapSpatialAxes } from './mat-reader.ts';
 import { encodeModel } from './onnx-writer.ts';
+import { ort } from './ort.ts';
 
 function random(seed: number): () => number {
   let state = seed;

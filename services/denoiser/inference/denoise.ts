@@ -3,7 +3,7 @@
  * inference. Tiles are converted from and to 8 bits one at a time, so beyond the input and output
  * buffers (6 bytes per pixel) memory is bounded by the tile size, whatever the image size.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from '../../../models/ort.ts';
 import type { Rgb8Image } from './image.ts';
 import { estimateNoiseSigma } from './noise-estimate.ts';
 import { type DenoiseModel, type DenoiseSession, geometryOf, needsSigma, takesSigma } from './session.ts';

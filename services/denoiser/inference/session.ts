@@ -1,8 +1,9 @@
 /**
  * onnxruntime-node sessions for the converted DnCNN and FFDNet models (see models/convert.ts).
  */
-import * as ort from 'onnxruntime-node';
+
 import { CATALOG, GEOMETRY, type ModelKind } from '../../../models/catalog.ts';
+import { ort } from '../../../models/ort.ts';
 import type { Geometry } from './tiled.ts';
 
 /** `fast` is FFDNet-Clip; `fast-float` (unclipped training) is for the paper-protocol benchmark. */
