@@ -124,6 +124,9 @@ export function createDb(
     connectionString,
     max,
     connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    // pg's default closes a client idle for 10 s, so a pool that polls in bursts (intake's GETs) forked a
+    // new Postgres backend every few seconds; a minute keeps the warm clients across the gaps.
+    idleTimeoutMillis: 60_000,
     statement_timeout: timeouts.statementTimeoutMs,
     query_timeout: timeouts.statementTimeoutMs + 2_000,
   });
