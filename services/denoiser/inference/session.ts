@@ -1,7 +1,6 @@
 /**
  * onnxruntime-node sessions for the converted DnCNN and FFDNet models (see models/convert.ts).
  */
-
 import { CATALOG, GEOMETRY, type ModelKind } from '../../../models/catalog.ts';
 import { ort } from '../../../models/ort.ts';
 import type { Geometry } from './tiled.ts';
