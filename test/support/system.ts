@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { ensureDatabase } from '../../db/migrator.ts';
 import { createDb } from '../../projections/database.ts';
 import { connectBus } from '../../shared/bus/connect.ts';
@@ -22,13 +23,30 @@ export type ServiceName = keyof typeof SERVICES;
 
 export type System = Awaited<ReturnType<typeof startSystem>>;
 
+/**
+ * A port for intake to listen on, chosen below Linux's ephemeral range (32768–60999), where the kernel
+ * also picks the local ports of outgoing connections: a random port up to 40000 once collided with one
+ * under the fault suite (EADDRINUSE). It is checked free before it is handed out.
+ */
+async function freeListenPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** The real system: every service its own process, fresh namespace, database and bucket. */
 export async function startSystem(
   overrides: Record<string, string> = {},
   names: readonly ServiceName[] = ['projections', 'planner', 'converter', 'denoiser', 'intake'],
 ) {
   await ensureS3Server();
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const port = String(await freeListenPort());
   const env = freshEnv({
     PORT: port,
     HOST: '127.0.0.1',

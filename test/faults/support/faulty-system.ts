@@ -40,6 +40,7 @@ export async function startFaultySystem(overrides: Record<string, string> = {}, 
   for (const dep of DEPENDENCIES) proxies[dep] = await startProxy(targets[dep]);
   const ns = `f${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const at = (dep: Dependency) => `127.0.0.1:${proxies[dep].port}`;
+  // A system that fails to start leaves no proxy listening, which would keep the test process alive.
   const system = await startSystem(
     {
       PIXTOOLS_NS: ns,
@@ -59,7 +60,10 @@ export async function startFaultySystem(overrides: Record<string, string> = {}, 
       ...overrides,
     },
     SERVICES,
-  );
+  ).catch(async (error: unknown) => {
+    await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
+    throw error;
+  });
   const direct = readInfraConfig({
     ...system.env,
     NATS_URL: natsUrl ?? DIRECT_NATS,
