@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,7 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { cbsd68Dir, plainSharpCpuMs, QUALITY, referencePng } from './load/ceiling.ts';
 import { cpuNow, cpuSince, findProcesses, infraLabel, printCpuTable } from './load/procs.ts';
+import { freePort } from './ports.ts';
 
 // The floor: the least CPU this design's job path spends per reference job outside the encoder, with the
 // parts the project uses (Node processes, the AWS SDK, the embedded S3, NATS, Postgres, Redis) on this
@@ -41,18 +41,6 @@ const NODE = ['--initial-old-space-size=64', '--min-semi-space-size=16', '--max-
 
 const { file, png } = await referencePng(cbsd68Dir());
 const webp = await sharp(png).webp({ quality: QUALITY }).toBuffer();
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address !== null && typeof address === 'object'
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 
 const children: ChildProcess[] = [];
 /** Starts a script with the services' node flags; its stdout is piped when `pipeStdout`, else inherited. */

@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +9,7 @@ import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { readInfraConfig, type S3Config } from '../shared/config/infra.ts';
 import { createLogger } from '../shared/log.ts';
 import { Storage } from '../shared/storage/storage.ts';
+import { freePort } from './ports.ts';
 import { percentile } from './stats.ts';
 
 // The embedded S3 of `npm start` against the S3 server the tests use, through the services' own client:
@@ -52,15 +52,6 @@ function listenerPid(port: number): number | null {
   const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
   const match = /pid=(\d+)/.exec(out);
   return match ? Number(match[1]) : null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 type Row = {
