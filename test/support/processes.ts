@@ -19,9 +19,24 @@ export function collectOutput(child: ChildProcess): () => string {
   return () => output;
 }
 
+export type SpawnOptions = Readonly<{
+  /** Node flags before the entry (`--initial-old-space-size=64` …). */
+  nodeFlags?: readonly string[];
+  /** false: plain `node entry`, for compiled JavaScript (default: through the tsx loader, as `npm start`). */
+  loader?: boolean;
+  /** Working directory (default: this process's). */
+  cwd?: string;
+}>;
+
 /** Runs a service as its own process, exactly as `npm start` does, with the test's environment. */
-export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  { nodeFlags = [], loader = true, cwd }: SpawnOptions = {},
+): ServiceProcess {
+  const args = [...nodeFlags, ...(loader ? ['--import', 'tsx'] : []), entry];
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: {
       ...process.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

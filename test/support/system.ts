@@ -7,10 +7,11 @@ import { Storage } from '../../shared/storage/storage.ts';
 import { freshEnv } from './env.ts';
 import { cleanup } from './harness.ts';
 import { ensureS3Server } from './moto.ts';
-import { type ServiceProcess, spawnService } from './processes.ts';
+import { type ServiceProcess, type SpawnOptions, spawnService } from './processes.ts';
 import { ffdnetWeightsDir, weightsDir } from './shared-data.ts';
 
-const SERVICES = {
+/** Each service's entry point and the line it prints once it is ready. */
+export const SERVICES = {
   projections: ['projections/main.ts', 'projections consuming'],
   planner: ['services/planner/main.ts', 'planner consuming'],
   converter: ['services/converter/main.ts', 'converter consuming'],
@@ -40,10 +41,17 @@ async function freeListenPort(): Promise<number> {
   }
 }
 
+/**
+ * How a service is launched, when not as `npm start` does (the TypeScript entry through tsx): for
+ * example the compiled entry of the container image, with its own node flags and working directory.
+ */
+export type Launch = (name: ServiceName) => Readonly<{ entry: string } & SpawnOptions>;
+
 /** The real system: every service its own process, fresh namespace, database and bucket. */
 export async function startSystem(
   overrides: Record<string, string> = {},
   names: readonly ServiceName[] = ['projections', 'planner', 'converter', 'denoiser', 'intake'],
+  launch: Launch = (name) => ({ entry: SERVICES[name][0] }),
 ) {
   await ensureS3Server();
   const port = String(await freeListenPort());
@@ -59,8 +67,9 @@ export async function startSystem(
   await ensureDatabase(infra.databaseUrl);
   const processes = new Map<string, ServiceProcess>();
   const start = async (name: ServiceName, extra: Record<string, string> = {}, label: string = name) => {
-    const [entry, ready] = SERVICES[name];
-    const service = spawnService(entry, { ...env, ...extra });
+    const { entry, ...options } = launch(name);
+    const service = spawnService(entry, { ...env, ...extra }, options);
+    const ready = SERVICES[name][1];
     processes.set(label, service);
     await service.waitFor(ready, 90_000);
     return service;
