@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { parse as parseYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import {
   copyFromContext,
   dockerIgnore,
@@ -181,6 +181,29 @@ describe('the container image, built from the Dockerfile without Docker, runs wh
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 96, 64]);
     const archive = Buffer.from(await (await fetch(job?.archive_url ?? '')).arrayBuffer());
     assert.equal(archive.subarray(0, 4).toString('hex'), '504b0304', 'the archive is a ZIP');
+  });
+
+  it("runs the Kubernetes manifests' commands: the same entry points as compose, node flags it accepts", () => {
+    type Doc = { spec?: { template?: { spec?: { containers?: { name: string; command?: string[] }[] } } } };
+    const containers = readdirSync(path.join(ROOT, 'deploy/kubernetes'))
+      .filter((file) => file.endsWith('.yaml'))
+      .flatMap((file) =>
+        parseAllDocuments(readFileSync(path.join(ROOT, 'deploy/kubernetes', file), 'utf8')).map(
+          (doc) => doc.toJS() as Doc | null,
+        ),
+      )
+      .flatMap((doc) => doc?.spec?.template?.spec?.containers ?? []);
+    assert.deepEqual(
+      containers.map(({ name }) => name).sort(),
+      built.map(([name]) => name).sort(),
+      'one container per compose service',
+    );
+    for (const { name, command = [] } of containers) {
+      assert.deepEqual(command, compose.services[name]?.command, `${name}: the same command as compose`);
+      // The flags are ones this node accepts, and the entry is in the image.
+      execFileSync(process.execPath, [...command.slice(1, -1), '-e', '0']);
+      assert.ok(existsSync(path.join(app, command.at(-1) ?? '')), `${name}: ${command.at(-1)}`);
+    }
   });
 
   it('serves the page, the interactive docs and the OpenAPI document from the image', async () => {
