@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import {
-  copyFromContext,
+  copyInto,
   dockerIgnore,
   linkNodeModules,
   parseCopy,
@@ -46,15 +46,8 @@ function build(stage: Stage): { dir: string; env: Record<string, string> } {
       Object.assign(env, parseEnv(args));
     } else if (keyword === 'COPY') {
       const { flags, sources, dest } = parseCopy(args);
-      if (flags.from === undefined) {
-        copyFromContext(ROOT, dir, sources, dest, ignored);
-        continue;
-      }
-      for (const source of sources) {
-        const target = path.resolve(dir, dest);
-        mkdirSync(target.endsWith('/') ? target : path.dirname(target), { recursive: true });
-        cpSync(inStage(flags.from, source), target, { recursive: true, verbatimSymlinks: true });
-      }
+      if (flags.from === undefined) copyInto(ROOT, dir, sources, dest, ignored);
+      else copyInto(inStage(flags.from, '/'), dir, sources, dest);
     } else if (keyword === 'RUN') {
       if (/^npm ci\b/.test(args) && !args.includes('--omit=dev')) {
         linkNodeModules(ROOT, dir); // the full install: the checkout's own, from the same lock file

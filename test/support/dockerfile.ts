@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /** One instruction of a Dockerfile, continuation lines joined. */
@@ -64,23 +64,27 @@ export function dockerIgnore(root: string): (relative: string) => boolean {
     globs.some((glob) => glob.test(path.basename(relative)));
 }
 
-/** `COPY <sources> <dest>` from the build context into `dir` (the stage's WORKDIR), minus ignored paths. */
-export function copyFromContext(
+/**
+ * `COPY <sources> <dest>` from `context` (the build context, or another stage's folder) into `dir` (the
+ * stage's WORKDIR), minus ignored paths. As Docker does: a directory's contents go into `dest`; a file
+ * goes to `dest`, or into it when `dest` ends with a slash or there are several sources.
+ */
+export function copyInto(
   context: string,
   dir: string,
   sources: readonly string[],
   dest: string,
-  ignored: (relative: string) => boolean,
+  ignored: (relative: string) => boolean = () => false,
 ): void {
   for (const source of sources) {
-    const target = path.resolve(
-      dir,
-      dest.endsWith('/') || sources.length > 1 ? path.join(dest, path.basename(source)) : dest,
-    );
+    const from = path.join(context, source);
+    const into = statSync(from).isFile() && (dest.endsWith('/') || sources.length > 1);
+    const target = path.resolve(dir, into ? path.join(dest, path.basename(source)) : dest);
     mkdirSync(path.dirname(target), { recursive: true });
-    cpSync(path.join(context, source), target, {
+    cpSync(from, target, {
       recursive: true,
-      filter: (from) => !ignored(path.relative(context, from)),
+      verbatimSymlinks: true,
+      filter: (file) => !ignored(path.relative(context, file)),
     });
   }
 }
