@@ -2,12 +2,21 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { cbsd68Dir, plainSharpCpuMs, QUALITY, referencePng } from './load/ceiling.ts';
-import { cpuNow, cpuSince, findProcesses, infraLabel, type Proc, printCpuTable } from './load/procs.ts';
+import {
+  cpuNow,
+  cpuSince,
+  findProcesses,
+  infraLabel,
+  type Proc,
+  printCpuTable,
+  waitUntilIdle,
+} from './load/procs.ts';
 
 // Where the CPU goes, per job, by process: against a running system (`npm start`; pass its PIXTOOLS_NS),
 //   npm run bench:cpu -- http://127.0.0.1:8000 --ns pixtools --jobs 100 --parallel 3
 // submits the reference workload (1600×630 PNG → ["webp"] q80), polls each job once a second until it
-// is COMPLETED, and reads each process's CPU time (utime + stime from /proc) before and after. The
+// is COMPLETED, and reads each process's CPU time (utime + stime from /proc) before and after (once the
+// services are idle, so the end of their start-up is not counted). The
 // services are found by their PIXTOOLS_NS; NATS, Postgres, Redis and the S3 server by name (their
 // figures include anything else they serve meanwhile). Then plain sharp's CPU per image, same input.
 // CPU time per job is far less sensitive to a busy machine than a rate is.
@@ -69,6 +78,16 @@ async function runOne(): Promise<void> {
 }
 
 const procs = processes();
+// Right after `/api/health` answers, the other services may still be loading modules or models: that
+// CPU is not the jobs'. Wait (at most 60 s) until the services use under 60 ms of CPU a second.
+const idle = await waitUntilIdle(
+  procs.filter((proc) => proc.label.startsWith('services/') || proc.label === 'projections'),
+  60,
+  60,
+);
+console.log(
+  `services idle after ${idle.waitedSeconds} s (${idle.lastMsPerSecond.toFixed(0)} ms of CPU in the last second)`,
+);
 const before = cpuNow(procs);
 const started = performance.now();
 let next = 0;

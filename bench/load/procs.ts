@@ -69,3 +69,25 @@ export function printCpuTable(
   console.log(`| **${totalLabel}** | **${total.toFixed(1)}** |`);
   return total;
 }
+
+/**
+ * Waits until `procs` together use less than `limitMsPerSecond` of CPU in each of two consecutive
+ * seconds (at most `maxSeconds`), so a measurement does not count the end of their start-up.
+ * Returns how long it waited and the last second's CPU.
+ */
+export async function waitUntilIdle(
+  procs: readonly Proc[],
+  limitMsPerSecond: number,
+  maxSeconds: number,
+): Promise<{ waitedSeconds: number; lastMsPerSecond: number }> {
+  let quiet = 0;
+  let last = Number.POSITIVE_INFINITY;
+  for (let second = 1; second <= maxSeconds; second++) {
+    const before = cpuNow(procs);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    last = [...cpuSince(procs, before).values()].reduce((sum, ms) => sum + ms, 0);
+    quiet = last < limitMsPerSecond ? quiet + 1 : 0;
+    if (quiet === 2) return { waitedSeconds: second, lastMsPerSecond: last };
+  }
+  return { waitedSeconds: maxSeconds, lastMsPerSecond: last };
+}
