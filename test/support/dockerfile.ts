@@ -3,20 +3,20 @@ import path from 'node:path';
 
 /** One instruction of a Dockerfile, continuation lines joined. */
 export type Instruction = Readonly<{ keyword: string; args: string }>;
-export type Stage = Readonly<{ name: string; from: string; instructions: readonly Instruction[] }>;
+export type Stage = Readonly<{ name: string; instructions: readonly Instruction[] }>;
 
 /** The stages of a Dockerfile, in order (comments and parser directives dropped). */
 export function parseDockerfile(text: string): Stage[] {
   const lines = text.replace(/\\\n/g, ' ').split('\n');
-  const stages: { name: string; from: string; instructions: Instruction[] }[] = [];
+  const stages: { name: string; instructions: Instruction[] }[] = [];
   for (const raw of lines) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const [keyword = '', ...rest] = line.split(/\s+/);
     const args = rest.join(' ');
     if (keyword.toUpperCase() === 'FROM') {
-      const [from = '', , name] = rest;
-      stages.push({ name: name ?? String(stages.length), from, instructions: [] });
+      const name = rest[2]; // FROM <image> AS <name>
+      stages.push({ name: name ?? String(stages.length), instructions: [] });
     } else {
       stages.at(-1)?.instructions.push({ keyword: keyword.toUpperCase(), args });
     }

@@ -11,7 +11,7 @@ import { type ServiceProcess, type SpawnOptions, spawnService } from './processe
 import { ffdnetWeightsDir, weightsDir } from './shared-data.ts';
 
 /** Each service's entry point and the line it prints once it is ready. */
-export const SERVICES = {
+const SERVICES = {
   projections: ['projections/main.ts', 'projections consuming'],
   planner: ['services/planner/main.ts', 'planner consuming'],
   converter: ['services/converter/main.ts', 'converter consuming'],
