@@ -34,7 +34,14 @@ export function createApp(deps: IntakeDeps) {
   app.route('/docs', docsApi());
   app.use('/*', serveStatic({ root: deps.config.webDir }));
 
-  app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
+  const allowed = methodsByRoute(app.routes);
+  app.notFound((c) => {
+    // A route that exists under other methods is a 405 with Allow, as the reference (FastAPI) answers.
+    const methods = allowed(c.req.path);
+    if (methods === null) return c.json({ detail: 'Not Found' }, 404);
+    c.header('Allow', methods);
+    return c.json({ detail: 'Method Not Allowed' }, 405);
+  });
   app.onError((error, c) => {
     if (error instanceof ApiError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
@@ -45,4 +52,28 @@ export function createApp(deps: IntakeDeps) {
     return c.json({ detail: 'Internal server error' }, 500);
   });
   return app;
+}
+
+/**
+ * The methods each registered route answers (GET implies HEAD), as a lookup by request path: `null` for a
+ * path no route has. Built once from the app's own routes, so it cannot drift from them; middleware
+ * (`ALL`) does not count.
+ */
+function methodsByRoute(routes: readonly { method: string; path: string }[]) {
+  const table = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  for (const { method, path } of routes) {
+    if (method === 'ALL' || path.includes('*')) continue;
+    const pattern = new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
+    const entry = table.get(path) ?? { pattern, methods: new Set<string>() };
+    entry.methods.add(method);
+    if (method === 'GET') entry.methods.add('HEAD');
+    table.set(path, entry);
+  }
+  return (path: string): string | null => {
+    const methods = new Set<string>();
+    for (const entry of table.values()) {
+      if (entry.pattern.test(path)) for (const method of entry.methods) methods.add(method);
+    }
+    return methods.size === 0 ? null : [...methods].join(', ');
+  };
 }

@@ -63,6 +63,24 @@ describe('POST /api/process against hostile input', () => {
     await expectAccepted(postRaw(h.app, whole));
   });
 
+  it('answers a known route under another method with 405 and Allow, an unknown one with 404', async () => {
+    const id = randomUUID();
+    const cases = [
+      ['PUT', '/api/process', 'POST'],
+      ['GET', '/api/process', 'POST'],
+      ['DELETE', `/api/jobs/${id}`, 'GET, HEAD'],
+      ['POST', `/api/jobs/${id}/events`, 'GET, HEAD'],
+      ['POST', '/api/health', 'GET, HEAD'],
+      ['DELETE', '/metrics', 'GET, HEAD'],
+    ] as const;
+    for (const [method, path, allow] of cases) {
+      const answer = await expectError(h.app.request(path, { method }), 405, 'Method Not Allowed');
+      assert.equal(answer.headers.get('allow'), allow, `${method} ${path}`);
+    }
+    await expectError(h.app.request('/api/nothing', { method: 'PUT' }), 404, 'Not Found');
+    await expectError(h.app.request(`/api/jobs/${id}/other`), 404, 'Not Found');
+  });
+
   it('sniffs truncated files that look like PNG, ZIP or EBML without throwing', async () => {
     const png8 = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48]);
     const zip = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0, 0, 0]);
