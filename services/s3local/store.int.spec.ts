@@ -53,4 +53,36 @@ describe('embedded S3 object store', () => {
     assert.deepEqual(reopened.head('c', 'same'), store.head('c', 'same'));
     assert.equal(readdirSync(path.join(dir, 'c', 'objects')).length, 2, 'one body and one metadata file');
   });
+  it('lists a prefix page by page in key order, as a filter-and-sort of every key would', async () => {
+    const store = await ObjectStore.open(dir);
+    await store.createBucket('l');
+    // Keys around the prefix's edges: the prefix itself, its neighbours in code-unit order, deeper paths.
+    const keys = ['a', 'a/', 'a/b', 'a/b/c', 'a0', 'a.', '`', 'b', 'a/é', 'a/z', 'a//', 'a/0', 'aa/x'];
+    for (const key of keys) await store.put('l', key, chunks(Buffer.from(key)), options);
+    const naive = (prefix: string, after: string) =>
+      keys
+        .filter((key) => key.startsWith(prefix) && key > after)
+        .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    for (const prefix of ['', 'a', 'a/', 'a/b', 'zz']) {
+      for (const max of [1, 2, 1000]) {
+        const seen: string[] = [];
+        let after = '';
+        for (;;) {
+          const page = store.list('l', prefix, after, max);
+          assert.ok(page.items.length <= max);
+          seen.push(...page.items.map((meta) => meta.key));
+          assert.equal(page.truncated, seen.length < naive(prefix, '').length, `${prefix} ${max}`);
+          if (!page.truncated) break;
+          after = page.items.at(-1)?.key ?? '';
+        }
+        assert.deepEqual(seen, naive(prefix, ''), `prefix "${prefix}", pages of ${max}`);
+      }
+      assert.deepEqual(
+        store.list('l', prefix, 'a/a', 1000).items.map((meta) => meta.key),
+        naive(prefix, 'a/a'),
+        `prefix "${prefix}" after "a/a"`,
+      );
+    }
+    assert.deepEqual(store.list('l', 'a/', '', 0), { items: [], truncated: true });
+  });
 });

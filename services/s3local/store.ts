@@ -1,13 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import sortedBtree from 'sorted-btree';
 import { noSuchBucket, S3Error } from './errors.ts';
 
 // The embedded S3's objects on disk. Per bucket: `objects/<sha256(key)>-<etag>` holds a body,
 // `objects/<sha256(key)>.json` its metadata, which names the body file. A write goes to `tmp/` first
 // and is renamed into place, then the metadata is renamed over the old one: a reader sees the old
 // object or the new one, never a part of either, and a crash leaves at most an unreferenced body
-// (removed when the store opens). An index of every object is kept in memory.
+// (removed when the store opens). An index of every object is kept in memory, ordered by key (a B+ tree),
+// so a listing page costs O(log n + page) however many objects the bucket holds.
 
 export type ObjectMeta = Readonly<{
   key: string;
@@ -27,7 +29,10 @@ export type WriteOptions = Readonly<{
   maxBytes: number;
 }>;
 
-type Bucket = { readonly dir: string; readonly objects: Map<string, ObjectMeta> };
+const BTree = sortedBtree.default;
+type Index = InstanceType<typeof BTree<string, ObjectMeta>>;
+type Bucket = { readonly dir: string; readonly objects: Index };
+const newIndex = (): Index => new BTree<string, ObjectMeta>(undefined, compareKeys);
 
 export class ObjectStore {
   private readonly buckets = new Map<string, Bucket>();
@@ -56,7 +61,7 @@ export class ObjectStore {
   async createBucket(name: string): Promise<boolean> {
     if (this.buckets.has(name)) return false;
     await mkdir(path.join(this.root, name, 'objects'), { recursive: true });
-    this.buckets.set(name, { dir: path.join(this.root, name, 'objects'), objects: new Map() });
+    this.buckets.set(name, { dir: path.join(this.root, name, 'objects'), objects: newIndex() });
     return true;
   }
 
@@ -190,10 +195,16 @@ export class ObjectStore {
 
   /** Keys under `prefix` after `startAfter`, in code-unit order (S3's UTF-8 order for all but astral characters). */
   list(bucket: string, prefix: string, startAfter: string, max: number) {
-    const matching = [...this.bucket(bucket).objects.values()]
-      .filter((meta) => meta.key.startsWith(prefix) && compareKeys(meta.key, startAfter) > 0)
-      .sort((a, b) => compareKeys(a.key, b.key));
-    return { items: matching.slice(0, max), truncated: matching.length > max };
+    const items: ObjectMeta[] = [];
+    // The keys under a prefix are one contiguous run of the index, starting at the prefix itself.
+    const from = compareKeys(prefix, startAfter) > 0 ? prefix : startAfter;
+    for (const [key, meta] of this.bucket(bucket).objects.entries(from)) {
+      if (!key.startsWith(prefix)) break;
+      if (compareKeys(key, startAfter) <= 0) continue;
+      if (items.length === max) return { items, truncated: true };
+      items.push(meta);
+    }
+    return { items, truncated: false };
   }
 
   tempPath(): string {
@@ -209,7 +220,7 @@ export class ObjectStore {
   private async load(name: string): Promise<void> {
     const dir = path.join(this.root, name, 'objects');
     await mkdir(dir, { recursive: true });
-    const objects = new Map<string, ObjectMeta>();
+    const objects = newIndex();
     const files = await readdir(dir);
     for (const file of files.filter((f) => f.endsWith('.json'))) {
       try {
