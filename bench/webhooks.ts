@@ -93,7 +93,7 @@ await amqp.close();
 const redis = new Redis(config.infra.redisUrl);
 await new DeliveryLedger(redis, config.infra.namespace, 1000).purge();
 redis.disconnect();
-for (const stream of [bus.names.eventsStream, bus.names.workStream, bus.names.advisoryStream]) {
+for (const stream of bus.names.streams) {
   await bus.jsm.streams.delete(stream).catch(() => false);
 }
 await bus.nc.close();

@@ -105,6 +105,19 @@ export class EventLog {
     return { events, lastSeq: last.seq };
   }
 
+  /** The job's last event, one direct get; null for a job without events (or a malformed last event). */
+  async last(jobId: string): Promise<StoredEvent | null> {
+    const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {
+      last_by_subj: this.names.jobSubject(jobId),
+    });
+    if (msg === null) return null;
+    try {
+      return { seq: msg.seq, event: parseEvent(msg.data) };
+    } catch {
+      return null;
+    }
+  }
+
   /** The job's first event (its `JobSubmitted`), one direct get; null only for a job without events. */
   async first(jobId: string): Promise<StoredEvent | null> {
     const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {

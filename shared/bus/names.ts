@@ -7,6 +7,10 @@ export type BusNames = Readonly<{
   workStream: string;
   advisoryStream: string;
   advisorySubject: string;
+  /** The retention sweeper's own state (a KV bucket: how far it has read the log). */
+  expiryState: string;
+  /** Every stream the namespace has, the KV bucket's included: what a test run deletes at its end. */
+  streams: readonly string[];
   jobSubject: (jobId: string) => string;
   workSubject: (queue: Queue) => string;
   /** Core NATS (not stored): each worker's capacity and observed service time, once a second. */
@@ -23,12 +27,21 @@ export type BusNames = Readonly<{
 
 export function busNames(namespace: string): BusNames {
   const workStream = `${namespace}_work`;
+  const expiryState = `${namespace}_expiry`;
   return Object.freeze({
     eventsStream: `${namespace}_events`,
     eventsWildcard: `${namespace}.events.*`,
     workStream,
     advisoryStream: `${namespace}_advisories`,
     advisorySubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${workStream}.*`,
+    expiryState,
+    // A KV bucket is the stream KV_<bucket>.
+    streams: Object.freeze([
+      `${namespace}_events`,
+      workStream,
+      `${namespace}_advisories`,
+      `KV_${expiryState}`,
+    ]),
     jobSubject: (jobId: string) => `${namespace}.events.${jobId}`,
     workSubject: (queue: Queue) => `${namespace}.work.${queue}`,
     capacitySubject: (queue: Queue | '*') => `${namespace}.capacity.${queue}`,

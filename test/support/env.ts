@@ -35,7 +35,7 @@ export async function deleteStreams(namespace: string): Promise<void> {
   const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   const jsm = await jetstreamManager(nc);
   const names = busNames(namespace);
-  for (const stream of [names.eventsStream, names.workStream, names.advisoryStream]) {
+  for (const stream of names.streams) {
     await jsm.streams.delete(stream).catch(() => false);
   }
   await nc.close();

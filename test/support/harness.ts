@@ -7,6 +7,7 @@ import { startProjections } from '../../projections/projections.ts';
 import { findJob, type JobView } from '../../projections/queries.ts';
 import { readConfig as readConverterConfig } from '../../services/converter/config.ts';
 import { executeConvert } from '../../services/converter/execute.ts';
+import { ExpiryState } from '../../services/expiry/state.ts';
 import { sweepExpired } from '../../services/expiry/sweep.ts';
 import { createApp } from '../../services/intake/app.ts';
 import { readConfig as readIntakeConfig } from '../../services/intake/config.ts';
@@ -52,6 +53,7 @@ export async function startHarness(overrides: Record<string, string> = {}) {
   const running = new Map<Loop, { stop: AbortController; done: Promise<void> }>();
   /** The planner loop's per-job states (and its read counters); a fresh one on every planner start. */
   let plannerStates = new JobStates(bus.log);
+  let expiryState: ExpiryState | undefined;
 
   const handlerFor = (loop: Exclude<Loop, 'projections'>) => {
     const deps = { bus, log, now };
@@ -164,9 +166,12 @@ export async function startHarness(overrides: Record<string, string> = {}) {
     async history(jobId: string) {
       return (await bus.log.history(jobId)).events.map((stored) => stored.event);
     },
-    /** One pass of the retention sweeper, at `at` (default: now). */
-    sweepExpired: (at: Date = new Date()) =>
-      sweepExpired({ bus, storage, log, now: () => at, retentionMs: infra.s3.retentionSeconds * 1000 }, 100),
+    /** One pass of the retention sweeper, at `at` (default: now): the log pass, then the bucket pass. */
+    async sweepExpired(at: Date = new Date()) {
+      expiryState ??= await ExpiryState.open(bus);
+      const retentionMs = infra.s3.retentionSeconds * 1000;
+      return sweepExpired({ bus, storage, log, now: () => at, retentionMs, state: expiryState }, 100);
+    },
     async close() {
       await harness.stop();
       await deleteRedisKeys(redis, `${infra.namespace}:*`);
@@ -204,7 +209,7 @@ async function deleteRedisKeys(redis: ReturnType<typeof createRedis>, pattern: s
 
 /** Deletes the run's streams, bucket contents and database. */
 export async function cleanup(bus: Bus, storage: Storage, db: Kysely<Database>, databaseUrl: string) {
-  for (const stream of [bus.names.eventsStream, bus.names.workStream, bus.names.advisoryStream]) {
+  for (const stream of bus.names.streams) {
     await bus.jsm.streams.delete(stream).catch(() => false);
   }
   await bus.nc.close();
