@@ -7,6 +7,8 @@ import {
 import { EVENT_VERSION, type EventMetadata, JobEvent, type NewEvent, parseEvent } from '../events/events.ts';
 import type { BusNames } from './names.ts';
 
+type DirectQuery = Parameters<JetStreamManager['direct']['getMessage']>[1];
+
 export type StoredEvent = Readonly<{ seq: number; event: JobEvent }>;
 export type JobHistory = Readonly<{ events: readonly StoredEvent[]; lastSeq: number }>;
 export type AppendResult = Readonly<{ lastSeq: number; duplicate: boolean }>;
@@ -106,24 +108,18 @@ export class EventLog {
   }
 
   /** The job's last event, one direct get; null for a job without events (or a malformed last event). */
-  async last(jobId: string): Promise<StoredEvent | null> {
-    const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {
-      last_by_subj: this.names.jobSubject(jobId),
-    });
-    if (msg === null) return null;
-    try {
-      return { seq: msg.seq, event: parseEvent(msg.data) };
-    } catch {
-      return null;
-    }
+  last(jobId: string): Promise<StoredEvent | null> {
+    return this.one({ last_by_subj: this.names.jobSubject(jobId) });
   }
 
   /** The job's first event (its `JobSubmitted`), one direct get; null only for a job without events. */
-  async first(jobId: string): Promise<StoredEvent | null> {
-    const msg = await this.jsm.direct.getMessage(this.names.eventsStream, {
-      seq: 1,
-      next_by_subj: this.names.jobSubject(jobId),
-    });
+  first(jobId: string): Promise<StoredEvent | null> {
+    return this.one({ seq: 1, next_by_subj: this.names.jobSubject(jobId) });
+  }
+
+  /** One event by a direct get; null when there is none, or when it is malformed. */
+  private async one(query: DirectQuery): Promise<StoredEvent | null> {
+    const msg = await this.jsm.direct.getMessage(this.names.eventsStream, query);
     if (msg === null) return null;
     try {
       return { seq: msg.seq, event: parseEvent(msg.data) };
