@@ -26,22 +26,19 @@ export type BusNames = Readonly<{
 }>;
 
 export function busNames(namespace: string): BusNames {
+  const eventsStream = `${namespace}_events`;
   const workStream = `${namespace}_work`;
+  const advisoryStream = `${namespace}_advisories`;
   const expiryState = `${namespace}_expiry`;
   return Object.freeze({
-    eventsStream: `${namespace}_events`,
+    eventsStream,
     eventsWildcard: `${namespace}.events.*`,
     workStream,
-    advisoryStream: `${namespace}_advisories`,
+    advisoryStream,
     advisorySubject: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${workStream}.*`,
     expiryState,
     // A KV bucket is the stream KV_<bucket>.
-    streams: Object.freeze([
-      `${namespace}_events`,
-      workStream,
-      `${namespace}_advisories`,
-      `KV_${expiryState}`,
-    ]),
+    streams: Object.freeze([eventsStream, workStream, advisoryStream, `KV_${expiryState}`]),
     jobSubject: (jobId: string) => `${namespace}.events.${jobId}`,
     workSubject: (queue: Queue) => `${namespace}.work.${queue}`,
     capacitySubject: (queue: Queue | '*') => `${namespace}.capacity.${queue}`,
